@@ -1,0 +1,1 @@
+"""The bank side: the subscriber SDK and CLI."""

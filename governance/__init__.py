@@ -1,0 +1,1 @@
+"""Who may see what: entrustments, agreements, consents, and the pure fan-out decision."""

@@ -1,0 +1,1 @@
+"""The agency side: the publisher SDK and CLI."""

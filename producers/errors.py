@@ -1,0 +1,7 @@
+"""Errors of the agency side."""
+
+from sharebus.errors import SharebusError
+
+
+class PublishError(SharebusError):
+    """A record was refused before sending, or its delivery failed."""

@@ -1,0 +1,146 @@
+"""The publisher SDK: an agency sends change events of its categories.
+
+    with Publisher(agency="tax") as pub:
+        pub.publish("tax.payment-record", "c", uscc, after=record)
+
+Each record is validated before it is sent (category of this agency, USCC check
+character, the category's schema), framed with the registry's schema id, and produced
+idempotently with acks=all and the murmur2 partitioner (so librdkafka, aiokafka and
+Java clients agree on partitions). Leaving the `with` block flushes: what returned
+without error was delivered, or the exit raises.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import KafkaError, Message, Producer
+
+from producers.errors import PublishError
+from producers.validate import check_event
+from schemas.catalog import Catalog, Category, load_catalog
+from schemas.serde import AvroSerde, registry_client
+from sharebus import headers as h
+from sharebus.settings import KafkaSettings, get_kafka_settings
+
+DeliveryCallback = Callable[[str, KafkaError | None], None]
+
+
+class Publisher:
+    """Publishes an agency's change events to `pub.<category>` topics."""
+
+    def __init__(
+        self,
+        agency: str,
+        *,
+        system: str = "sharebus-sdk",
+        settings: KafkaSettings | None = None,
+        catalog: Catalog | None = None,
+        on_delivery: DeliveryCallback | None = None,
+        producer_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.agency = agency
+        self.system = system
+        self.catalog = catalog or load_catalog()
+        if not self.catalog.of_agency(agency):
+            raise PublishError(f"unknown agency '{agency}': the catalog has no category of it")
+        settings = settings or get_kafka_settings()
+        self.serde = AvroSerde(registry_client(settings.registry()))
+        conf: dict[str, Any] = {
+            **settings.librdkafka(),
+            "enable.idempotence": True,
+            "acks": "all",
+            # murmur2 so that Java, librdkafka and aiokafka put a key on the same partition.
+            "partitioner": "murmur2_random",
+            "linger.ms": 20,
+            "compression.type": "lz4",
+            **(producer_config or {}),
+        }
+        self._producer = Producer(conf)
+        self._on_delivery = on_delivery
+        self._failures: list[str] = []
+        self._sequence = time.time_ns() // 1000
+        self.delivered = 0
+
+    def __enter__(self) -> Publisher:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.flush()
+
+    def publish(
+        self,
+        category: str,
+        op: str,
+        uscc: str,
+        *,
+        after: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        ts_ms: int | None = None,
+        sequence: int | None = None,
+        event_id: str | None = None,
+    ) -> str:
+        """Validate and send one change event; return its event id (`ce_id`).
+
+        A delete (`op="d"`) is followed by a tombstone so that compaction forgets the key.
+        """
+        cat = self._category(category)
+        envelope = check_event(cat, op, uscc, before, after)
+        if sequence is None:
+            self._sequence += 1
+            sequence = self._sequence
+        envelope["source"] = {"agency": self.agency, "system": self.system, "sequence": sequence}
+        envelope["ts_ms"] = ts_ms if ts_ms is not None else int(time.time() * 1000)
+        value = self.serde.encode(cat.subject, cat.envelope(), envelope)
+        headers = h.cloudevent(self.agency, cat.id, event_id)
+        ce_id = headers[1][1].decode()
+        self._produce(cat.topic, uscc, value, headers, ce_id)
+        if op == "d":
+            self._produce(cat.topic, uscc, None, headers, ce_id)
+        return ce_id
+
+    def flush(self, timeout: float = 60.0) -> None:
+        """Wait for every delivery report; raise if any record was not delivered."""
+        remaining = self._producer.flush(timeout)
+        if remaining:
+            raise PublishError(f"{remaining} records not delivered within {timeout:.0f}s")
+        if self._failures:
+            failures, self._failures = self._failures, []
+            raise PublishError(f"{len(failures)} records not delivered: {failures[0]}")
+
+    def poll(self, timeout: float = 0) -> None:
+        self._producer.poll(timeout)
+
+    # ---- internals ---------------------------------------------------------------
+
+    def _category(self, category: str) -> Category:
+        cat = self.catalog.get(category)
+        if cat.agency != self.agency:
+            raise PublishError(
+                f"category '{category}' belongs to agency '{cat.agency}', not '{self.agency}'"
+            )
+        return cat
+
+    def _produce(
+        self, topic: str, key: str, value: bytes | None, headers: h.Headers, ce_id: str
+    ) -> None:
+        def report(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                self._failures.append(f"{topic} {key}: {err.str()}")
+            elif value is not None:
+                self.delivered += 1
+            if self._on_delivery is not None and value is not None:
+                self._on_delivery(ce_id, err)
+
+        while True:
+            try:
+                self._producer.produce(
+                    topic, key=key.encode(), value=value, headers=headers, on_delivery=report
+                )
+                break
+            except BufferError:
+                # The local queue is full: serve delivery reports until there is room.
+                self._producer.poll(0.5)
+        self._producer.poll(0)

@@ -1,0 +1,19 @@
+"""Errors of the data contract."""
+
+from sharebus.errors import SharebusError
+
+
+class SchemaError(SharebusError):
+    """A schema or a record does not fit the contract."""
+
+
+class UnknownCategoryError(SchemaError):
+    """The catalog has no such category."""
+
+
+class RegistryError(SchemaError):
+    """The schema registry refused a request or could not be reached."""
+
+
+class DecodeError(SchemaError):
+    """Bytes on a topic are not a record this bus can read."""

@@ -1,0 +1,422 @@
+"""The local stack: Kafka (KRaft, one node) and Apicurio Registry, started from jars.
+
+Downloads go through Maven (its own cache) into a git-ignored folder, so a second
+`up` downloads nothing. Each JVM is started in its own session with an explicit heap
+and a `-Dsharebus.stack=<dir>` marker, its pid written to a file; `down` stops exactly
+those pids (after checking the marker, so a recycled pid is never killed). Readiness
+is probed (Kafka metadata, registry `GET subjects`), never slept for.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tarfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from sharebus.errors import StackError
+from sharebus.settings import StackSettings
+
+# Apicurio refuses to start on kafkasql topics that could lose schemas by retention.
+REGISTRY_TOPICS = ("sharebus.registry.journal", "sharebus.registry.snapshots")
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    pid: int | None
+    running: bool
+    detail: str
+
+
+class LocalStack:
+    """Start, probe and stop the broker and the registry described by `StackSettings`."""
+
+    def __init__(self, settings: StackSettings, report: Report = print) -> None:
+        self.s = settings
+        self.report = report
+        self.dir = settings.dir.resolve()
+        self.run_dir = self.dir / "run"
+        self.kafka_home = self.dir / f"kafka-{settings.kafka_version}"
+        self.registry_home = self.dir / f"apicurio-{settings.apicurio_version}"
+        self.kafka_data = self.dir / "data" / "kafka"
+        self.marker = f"-Dsharebus.stack={self.dir}"
+
+    # ---- public -----------------------------------------------------------------
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.s.kafka_port}"
+
+    @property
+    def registry_url(self) -> str:
+        return f"http://127.0.0.1:{self.s.registry_port}/apis/ccompat/v7"
+
+    def up(self) -> dict[str, float]:
+        """Start whatever is not running; return the seconds each start took."""
+        timings: dict[str, float] = {}
+        kafka_up = self._alive("kafka")
+        registry_up = self._alive("registry")
+        if kafka_up and registry_up:
+            self.report(f"already running: kafka {self.bootstrap}, registry {self.registry_url}")
+            return timings
+        java = self._require_tool(self.s.java, "Java 17+ (for Kafka)", "SHAREBUS_STACK_JAVA")
+        registry_java = self._registry_java()
+        self._require_tool(self.s.mvn, "Maven (to fetch the jars)", "SHAREBUS_STACK_MVN")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._fetch_kafka()
+        self._fetch_registry()
+        if not kafka_up:
+            self._check_ports("kafka", [self.s.kafka_port, self.s.controller_port])
+            timings["kafka"] = self._start_kafka(java)
+        self._ensure_registry_topics()
+        if not registry_up:
+            self._check_ports("registry", [self.s.registry_port, self.s.registry_management_port])
+            timings["registry"] = self._start_registry(registry_java)
+        return timings
+
+    def down(self) -> list[str]:
+        """Stop the processes this stack started (registry first); return what was stopped."""
+        stopped = []
+        for name in ("registry", "kafka"):
+            pid = self._pid(name)
+            if pid is None:
+                continue
+            if self._is_ours(pid):
+                self._terminate(pid)
+                stopped.append(f"{name} (pid {pid})")
+            (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+        return stopped
+
+    def status(self) -> list[Component]:
+        out = []
+        for name, port in (("kafka", self.s.kafka_port), ("registry", self.s.registry_port)):
+            pid = self._pid(name)
+            alive = pid is not None and self._is_ours(pid)
+            detail = f"pid {pid}, port {port}" if alive else "not running"
+            out.append(Component(name, pid if alive else None, alive, detail))
+        return out
+
+    def stray_pids(self) -> list[int]:
+        """JVMs carrying this stack's marker, whether or not a pid file names them."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit() and self._is_ours(int(entry.name)):
+                found.append(int(entry.name))
+        return found
+
+    # ---- downloads ---------------------------------------------------------------
+
+    def _fetch_kafka(self) -> None:
+        libs = self.kafka_home / "libs"
+        done = self.kafka_home / ".complete"
+        if done.exists():
+            return
+        self.report(f"fetching Kafka {self.s.kafka_version} jars through Maven ...")
+        pom = resources.files("sharebus.stack").joinpath("pom.xml")
+        with resources.as_file(pom) as pom_path:
+            self._mvn(
+                "-f",
+                str(pom_path),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={libs}",
+                f"-Dkafka.version={self.s.kafka_version}",
+                f"-Dlog4j.version={self.s.log4j_version}",
+            )
+        done.touch()
+
+    def _fetch_registry(self) -> None:
+        done = self.registry_home / ".complete"
+        if done.exists():
+            return
+        version = self.s.apicurio_version
+        self.report(f"fetching Apicurio Registry {version} through Maven ...")
+        downloads = self.dir / "downloads"
+        downloads.mkdir(parents=True, exist_ok=True)
+        self._mvn(
+            "dependency:copy",
+            f"-Dartifact=io.apicurio:apicurio-registry-app:{version}:tar.gz:all",
+            f"-DoutputDirectory={downloads}",
+        )
+        archive = downloads / f"apicurio-registry-app-{version}-all.tar.gz"
+        if self.registry_home.exists():
+            shutil.rmtree(self.registry_home)
+        with tarfile.open(archive) as tar:
+            tar.extractall(self.registry_home, filter="data")
+        archive.unlink()
+        if self._registry_jar() is None:
+            raise StackError(f"the Apicurio {version} archive holds no runnable jar")
+        done.touch()
+
+    def _mvn(self, *args: str) -> None:
+        cmd = [self.s.mvn, "-q", "-B", *args]
+        # Standalone goals (dependency:copy) run from our own folder, never a stranger's pom.
+        result = subprocess.run(cmd, cwd=self.dir, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            lines = [ln for ln in (result.stdout + result.stderr).splitlines() if "ERROR" in ln]
+            cause = lines[0] if lines else f"exit code {result.returncode}"
+            cause = re.sub(r"\x1b\[[0-9;]*m", "", cause).replace("[ERROR] ", "").strip()
+            raise StackError(f"download failed: {cause}")
+
+    # ---- kafka -------------------------------------------------------------------
+
+    def _server_properties(self) -> Path:
+        s = self.s
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{s.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.kafka_data),
+            "num.partitions": str(s.partitions),
+            # One node: every internal topic has one replica.
+            "offsets.topic.replication.factor": "1",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "share.coordinator.state.topic.replication.factor": "1",
+            "share.coordinator.state.topic.min.isr": "1",
+            # Few offsets partitions and no initial delay: the first group join is quick.
+            "offsets.topic.num.partitions": "3",
+            "group.initial.rebalance.delay.ms": "0",
+            # Topics are code (`sharebus topics apply`); a typo must not create one.
+            "auto.create.topics.enable": "false",
+        }
+        path = self.run_dir / "server.properties"
+        path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        return path
+
+    def _start_kafka(self, java: str) -> float:
+        props = self._server_properties()
+        classpath = str(self.kafka_home / "libs" / "*")
+        log4j = resources.files("sharebus.stack").joinpath("log4j2.properties")
+        if not (self.kafka_data / "meta.properties").exists():
+            self.kafka_data.mkdir(parents=True, exist_ok=True)
+            # A cluster id is 16 random bytes in URL-safe base64 without padding.
+            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            fmt = [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format"]
+            fmt += ["-t", cluster_id, "-c", str(props)]
+            result = subprocess.run(fmt, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                last = (result.stderr or result.stdout).strip().splitlines()[-1:]
+                raise StackError(f"formatting Kafka storage failed: {' '.join(last)}")
+        with resources.as_file(log4j) as log4j_path:
+            cmd = [java, f"-Xms{self.s.kafka_heap}", f"-Xmx{self.s.kafka_heap}", self.marker]
+            cmd += [f"-Dlog4j2.configurationFile={log4j_path}", "-cp", classpath]
+            cmd += ["kafka.Kafka", str(props)]
+            return self._launch("kafka", cmd, self._kafka_ready)
+
+    def _kafka_ready(self) -> bool:
+        from confluent_kafka.admin import AdminClient
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+        try:
+            meta = admin.list_topics(timeout=1.0)
+        except Exception:
+            return False
+        return bool(meta.brokers)
+
+    def _ensure_registry_topics(self) -> None:
+        from confluent_kafka.admin import AdminClient, NewTopic
+
+        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        existing = admin.list_topics(timeout=10).topics
+        config = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
+        wanted = [NewTopic(t, 1, 1, config=config) for t in REGISTRY_TOPICS if t not in existing]
+        if not wanted:
+            return
+        for topic, future in admin.create_topics(wanted).items():
+            try:
+                future.result(timeout=30)
+            except Exception as exc:
+                if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                    raise StackError(f"creating registry topic {topic} failed: {exc}") from exc
+
+    # ---- registry ----------------------------------------------------------------
+
+    def _registry_java(self) -> str:
+        major, minor = (int(x) for x in self.s.apicurio_version.split(".")[:2])
+        needs = 21 if (major, minor) >= (3, 2) else 17
+        if self.s.registry_java:
+            return self._require_tool(self.s.registry_java, f"Java {needs}+", "")
+        candidates = [shutil.which(self.s.java) or ""]
+        candidates += [str(p) for p in sorted(Path("/usr/lib/jvm").glob("*/bin/java"), reverse=True)]
+        best: tuple[int, str] | None = None
+        for candidate in candidates:
+            version = _java_major(candidate)
+            if version >= needs and (best is None or version > best[0]):
+                best = (version, candidate)
+        if best is None:
+            raise StackError(
+                f"Apicurio {self.s.apicurio_version} needs Java {needs}+ and none was found: "
+                "set SHAREBUS_STACK_REGISTRY_JAVA, or SHAREBUS_STACK_APICURIO_VERSION=3.0.9 for Java 17"
+            )
+        return best[1]
+
+    def _registry_jar(self) -> Path | None:
+        # 3.1+ archives hold a Quarkus fast-jar (quarkus-run.jar); 3.0.x a legacy runner jar.
+        jar = self.registry_home / "quarkus-run.jar"
+        if jar.exists():
+            return jar
+        runners = sorted(self.registry_home.glob("*-runner.jar"))
+        return runners[0] if runners else None
+
+    def _start_registry(self, java: str) -> float:
+        s = self.s
+        journal, snapshots = REGISTRY_TOPICS
+        opts = {
+            "quarkus.http.host": "127.0.0.1",
+            "quarkus.http.port": s.registry_port,
+            "quarkus.management.host": "127.0.0.1",
+            "quarkus.management.port": s.registry_management_port,
+            # kafkasql: schemas live in Kafka and survive a registry restart.
+            "apicurio.storage.kind": "kafkasql",
+            "apicurio.kafkasql.bootstrap.servers": self.bootstrap,
+            "apicurio.kafkasql.topic": journal,
+            "apicurio.kafkasql.snapshots.topic": snapshots,
+        }
+        jar = self._registry_jar()
+        if jar is None:
+            raise StackError(f"no Apicurio jar under {self.registry_home}: remove it and retry")
+        cmd = [java, f"-Xms{s.registry_heap}", f"-Xmx{s.registry_heap}", self.marker]
+        cmd += [f"-D{k}={v}" for k, v in opts.items()]
+        cmd += ["-jar", str(jar)]
+        return self._launch("registry", cmd, self._registry_ready, cwd=self.registry_home)
+
+    def _registry_ready(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.registry_url}/subjects", timeout=2) as resp:
+                return bool(resp.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    # ---- processes ---------------------------------------------------------------
+
+    def _launch(
+        self, name: str, cmd: list[str], ready: Callable[[], bool], cwd: Path | None = None
+    ) -> float:
+        log_path = self.run_dir / f"{name}.log"
+        self.report(f"starting {name} (log: {log_path}) ...")
+        started = time.monotonic()
+        with open(log_path, "ab") as log:
+            proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
+            )
+        (self.run_dir / f"{name}.pid").write_text(str(proc.pid))
+        deadline = started + self.s.start_timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+                raise StackError(f"{name} exited with code {proc.returncode}: {_last_error(log_path)}")
+            if ready():
+                took = time.monotonic() - started
+                self.report(f"{name} ready in {took:.1f}s")
+                return took
+            time.sleep(0.2)
+        self._terminate(proc.pid)
+        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+        raise StackError(
+            f"{name} did not become ready in {self.s.start_timeout:.0f}s: {_last_error(log_path)}"
+        )
+
+    def _pid(self, name: str) -> int | None:
+        try:
+            return int((self.run_dir / f"{name}.pid").read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def _alive(self, name: str) -> bool:
+        pid = self._pid(name)
+        return pid is not None and self._is_ours(pid)
+
+    def _is_ours(self, pid: int) -> bool:
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return self.marker.encode() in cmdline
+
+    def _terminate(self, pid: int, grace: float = 30.0) -> None:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if not _pid_running(pid):
+                return
+            time.sleep(0.1)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
+        while _pid_running(pid):
+            time.sleep(0.05)
+
+    def _require_tool(self, tool: str, what: str, envvar: str) -> str:
+        found = shutil.which(tool)
+        if not found:
+            hint = f" (or set {envvar})" if envvar else ""
+            raise StackError(f"{what} not found: '{tool}' is not on PATH{hint}")
+        return found
+
+    def _check_ports(self, name: str, ports: list[int]) -> None:
+        for port in ports:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError as exc:
+                    raise StackError(
+                        f"port {port} for {name} is already taken by another process "
+                        "(choose another with SHAREBUS_STACK_*_PORT)"
+                    ) from exc
+
+
+def _pid_running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _java_major(java: str) -> int:
+    if not java or not Path(java).exists():
+        return 0
+    release = Path(java).resolve().parent.parent / "release"
+    if release.exists():
+        match = re.search(r'JAVA_VERSION="(\d+)', release.read_text())
+        if match:
+            return int(match.group(1))
+    result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
+    match = re.search(r'version "(\d+)', result.stderr)
+    return int(match.group(1)) if match else 0
+
+
+def _last_error(log_path: Path) -> str:
+    try:
+        lines = log_path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    for line in reversed(lines[-200:]):
+        if "ERROR" in line or "Exception" in line:
+            return line.strip()[:300]
+    return lines[-1].strip()[:300] if lines else "no output"
