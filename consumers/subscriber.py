@@ -87,7 +87,9 @@ class Subscriber:
     def close(self) -> None:
         self._consumer.close()
 
-    def events(self, timeout: float | None = None, idle: float | None = None) -> Iterator[BankEvent]:
+    def events(
+        self, timeout: float | None = None, idle: float | None = None
+    ) -> Iterator[BankEvent]:
         """Yield events until `timeout` seconds pass, or `idle` seconds bring nothing."""
         deadline = None if timeout is None else time.monotonic() + timeout
         last = time.monotonic()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from governance.models import Agreement, AgreementStatus
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     delivered = "delivered"
     not_entrusted = "not-entrusted"
     no_agreement = "no-agreement"

@@ -137,7 +137,11 @@ class Publisher:
         while True:
             try:
                 self._producer.produce(
-                    topic, key=key.encode(), value=value, headers=headers, on_delivery=report
+                    topic,
+                    key=key.encode(),
+                    value=value,
+                    headers=list(headers),
+                    on_delivery=report,
                 )
                 break
             except BufferError:

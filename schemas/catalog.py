@@ -7,6 +7,7 @@ event that travels on the topic wraps it in the envelope of `schemas.envelope`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -74,7 +75,9 @@ class Category:
 
     def envelope(self) -> dict[str, Any]:
         """The Avro schema of the change events on this category's topic."""
-        return envelope_schema(self.record, f"sharebus.pub.{self.agency}.{names.avro_name(self.dataset)}")
+        return envelope_schema(
+            self.record, f"sharebus.pub.{self.agency}.{names.avro_name(self.dataset)}"
+        )
 
 
 class Catalog:
@@ -83,7 +86,7 @@ class Catalog:
     def __init__(self, categories: dict[str, Category]) -> None:
         self._categories = dict(sorted(categories.items()))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Category]:
         return iter(self._categories.values())
 
     def __len__(self) -> int:

@@ -12,13 +12,9 @@ import io
 import json
 import struct
 import threading
-import warnings
 from typing import Any
 
 import fastavro
-
-# confluent-kafka's registry client imports authlib's httpx integration, which warns on import.
-warnings.filterwarnings("ignore", message="The httpx module is deprecated")
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
@@ -29,7 +25,8 @@ _HEADER = struct.Struct(">bI")
 
 
 def registry_client(conf: dict[str, str]) -> SchemaRegistryClient:
-    return SchemaRegistryClient(conf)
+    """A registry client; `mock://<name>` gives confluent-kafka's in-memory one (unit tests)."""
+    return SchemaRegistryClient.new_client(conf)
 
 
 class AvroSerde:
@@ -85,7 +82,7 @@ class AvroSerde:
                 raise DecodeError(f"schema id {schema_id} unknown to the registry") from exc
             except Exception as exc:
                 raise RegistryError(f"schema registry unreachable: {exc}") from exc
-            parsed = parse_schema(json.loads(registered.schema_str))
+            parsed = parse_schema(json.loads(registered.schema_str or "{}"))
             self._readers[schema_id] = parsed
             return parsed
 

@@ -31,10 +31,13 @@ def cloudevent(agency: str, category: str, event_id: str | None = None) -> Heade
     ]
 
 
-def as_dict(headers: Iterable[tuple[str, bytes | str | None]] | None) -> dict[str, str]:
+def as_dict(
+    headers: Iterable[tuple[str, bytes | str | None]] | dict[str, bytes | str | None] | None,
+) -> dict[str, str]:
     """Headers as text (last value wins), for reading and printing."""
     out: dict[str, str] = {}
-    for key, value in headers or ():
+    pairs = headers.items() if isinstance(headers, dict) else headers or ()
+    for key, value in pairs:
         if isinstance(value, bytes):
             out[key] = value.decode("utf-8", "replace")
         elif value is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,9 +43,12 @@ class KafkaSettings(BaseSettings):
             self.registry_url = f"http://127.0.0.1:{stack.registry_port}/apis/ccompat/v7"
         return self
 
-    def librdkafka(self) -> dict[str, str]:
+    def librdkafka(self) -> dict[str, Any]:
         """The librdkafka dotted keys for these settings."""
-        conf = {"bootstrap.servers": self.bootstrap, "security.protocol": self.security_protocol}
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": self.security_protocol,
+        }
         if self.sasl_mechanism:
             conf["sasl.mechanism"] = self.sasl_mechanism
         if self.sasl_username:
@@ -67,7 +71,10 @@ class StackSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="SHAREBUS_STACK_", extra="ignore")
 
-    dir: Path = Field(PROJECT_ROOT / ".stack", description="downloads, data and logs (git-ignored)")
+    dir: Path = Field(PROJECT_ROOT / ".stack", description="data, logs and pid files (git-ignored)")
+    cache: Path = Field(
+        PROJECT_ROOT / ".stack" / "cache", description="downloaded jars, shared by every stack"
+    )
     kafka_version: str = "4.1.1"
     log4j_version: str = "2.24.3"
     apicurio_version: str = "3.3.3"

@@ -26,13 +26,19 @@ class TopicSpec:
 
 def source_spec(category: str, partitions: int = 3) -> TopicSpec:
     # Latest record per enterprise is retained; deletes (tombstones) expire.
-    return TopicSpec(names.source_topic(category), partitions, {"cleanup.policy": "compact,delete", "retention.ms": "-1"})
+    return TopicSpec(
+        names.source_topic(category),
+        partitions,
+        {"cleanup.policy": "compact,delete", "retention.ms": "-1"},
+    )
 
 
 def bank_spec(bank: str, category: str, partitions: int, retention_days: int) -> TopicSpec:
     retention = str(retention_days * DAY_MS)
     return TopicSpec(
-        names.bank_topic(bank, category), partitions, {"cleanup.policy": "delete", "retention.ms": retention}
+        names.bank_topic(bank, category),
+        partitions,
+        {"cleanup.policy": "delete", "retention.ms": retention},
     )
 
 
@@ -42,8 +48,14 @@ def system_specs(partitions: int = 3) -> list[TopicSpec]:
         TopicSpec(names.ENTRUSTMENTS, 1, compact),
         TopicSpec(names.AGREEMENTS, 1, compact),
         TopicSpec(names.CONSENTS, partitions, compact),
-        TopicSpec(names.AUDIT, partitions, {"cleanup.policy": "delete", "retention.ms": str(3650 * DAY_MS)}),
-        TopicSpec(names.DLQ, partitions, {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)}),
+        TopicSpec(
+            names.AUDIT,
+            partitions,
+            {"cleanup.policy": "delete", "retention.ms": str(3650 * DAY_MS)},
+        ),
+        TopicSpec(
+            names.DLQ, partitions, {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)}
+        ),
     ]
 
 

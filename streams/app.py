@@ -41,12 +41,30 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         consumer_metadata_max_age_ms=5000,
         topic_replication_factor=1,
     )
-    source = app.topic(
-        pattern=re.compile(worker.source_pattern), key_serializer="raw", value_serializer="raw"
-    )
+    catalog = load_catalog()
+    topics = Topics(kafka)
+    pattern = re.compile(worker.source_pattern)
+    # Faust does not subscribe by pattern (its aiokafka driver passes names only), so the
+    # worker subscribes to every catalog topic plus what matches the pattern now, and a
+    # timer adds matching topics that appear later (an unknown category goes to the DLQ).
+    subscribed = {c.topic for c in catalog if pattern.fullmatch(c.topic)}
+    subscribed |= {t for t in topics.partitions() if pattern.fullmatch(t)}
+    source = app.topic(*sorted(subscribed), key_serializer="raw", value_serializer="raw")
     governance = Governance(tuple(load_dir(worker.governance_dir)))
-    fanout = FanOut(load_catalog(), AvroSerde(registry_client(kafka.registry())), governance)
-    bank_topics = BankTopics(Topics(kafka))
+    fanout = FanOut(catalog, AvroSerde(registry_client(kafka.registry())), governance)
+    bank_topics = BankTopics(topics)
+
+    @app.timer(interval=5.0)
+    async def discover_source_topics() -> None:
+        loop = asyncio.get_running_loop()
+        existing = await loop.run_in_executor(None, topics.partitions)
+        new = sorted(t for t in existing if pattern.fullmatch(t) and t not in source.topics)
+        if new:
+            log.warning("subscribing to new source topics: %s", ", ".join(new))
+            source.topics = [*source.topics, *new]
+            conductor = app.topics
+            conductor._resubscribe_sleep_lock_seconds = 1.0  # type: ignore[attr-defined]
+            conductor._flag_changes()  # type: ignore[attr-defined]
 
     @app.agent(source)
     async def fan_out(stream: Any) -> None:

@@ -15,7 +15,7 @@ from governance.decision import Decision, Event, Governance, decide
 from schemas import names
 from schemas.catalog import BANKS, Catalog
 from schemas.derive import bank_envelope
-from schemas.errors import SchemaError, UnknownCategoryError
+from schemas.errors import SchemaError
 from schemas.serde import AvroSerde, encode_with
 from sharebus import headers as h
 
@@ -50,7 +50,9 @@ class FanOut:
         self.banks = list(BANKS)
         self._writers: dict[tuple[str, str, str, int], tuple[int, Any]] = {}
 
-    def handle(self, msg: Source, now: datetime | None = None) -> tuple[list[Outgoing], list[Decision]]:
+    def handle(
+        self, msg: Source, now: datetime | None = None
+    ) -> tuple[list[Outgoing], list[Decision]]:
         position = h.position(msg.topic, msg.partition, msg.offset)
         category = names.category_of_source(msg.topic)
         if category is None or category not in self.catalog:
@@ -92,7 +94,9 @@ class FanOut:
         writer = self._writers.get(writer_key)
         if writer is None:
             schema = bank_envelope(cat, decision.bank, grant.fields)
-            writer = self._writers[writer_key] = self.serde.writer(names.value_subject(topic), schema)
+            writer = self._writers[writer_key] = self.serde.writer(
+                names.value_subject(topic), schema
+            )
         encoded = encode_with(writer[0], writer[1], value)
         headers = [(k, v) for k, v in msg.headers if k.startswith("ce_")]
         headers += [
@@ -107,7 +111,8 @@ class FanOut:
         return records
 
     def dead_letter(self, msg: Source, reason: str) -> Outgoing:
-        headers = list(msg.headers) + [
+        headers = [
+            *list(msg.headers),
             (h.DLQ_REASON, reason[:1000].encode()),
             (h.DLQ_TOPIC, msg.topic.encode()),
             (h.SOURCE_POSITION, h.position(msg.topic, msg.partition, msg.offset).encode()),

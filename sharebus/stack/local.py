@@ -51,8 +51,9 @@ class LocalStack:
         self.report = report
         self.dir = settings.dir.resolve()
         self.run_dir = self.dir / "run"
-        self.kafka_home = self.dir / f"kafka-{settings.kafka_version}"
-        self.registry_home = self.dir / f"apicurio-{settings.apicurio_version}"
+        self.cache = settings.cache.resolve()
+        self.kafka_home = self.cache / f"kafka-{settings.kafka_version}"
+        self.registry_home = self.cache / f"apicurio-{settings.apicurio_version}"
         self.kafka_data = self.dir / "data" / "kafka"
         self.marker = f"-Dsharebus.stack={self.dir}"
 
@@ -145,7 +146,7 @@ class LocalStack:
             return
         version = self.s.apicurio_version
         self.report(f"fetching Apicurio Registry {version} through Maven ...")
-        downloads = self.dir / "downloads"
+        downloads = self.cache / "downloads"
         downloads.mkdir(parents=True, exist_ok=True)
         self._mvn(
             "dependency:copy",
@@ -165,7 +166,8 @@ class LocalStack:
     def _mvn(self, *args: str) -> None:
         cmd = [self.s.mvn, "-q", "-B", *args]
         # Standalone goals (dependency:copy) run from our own folder, never a stranger's pom.
-        result = subprocess.run(cmd, cwd=self.dir, capture_output=True, text=True, check=False)
+        self.cache.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(cmd, cwd=self.cache, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             lines = [ln for ln in (result.stdout + result.stderr).splitlines() if "ERROR" in ln]
             cause = lines[0] if lines else f"exit code {result.returncode}"
@@ -236,7 +238,7 @@ class LocalStack:
     def _ensure_registry_topics(self) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
 
-        admin = AdminClient({"bootstrap.servers": self.bootstrap})
+        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
         existing = admin.list_topics(timeout=10).topics
         config = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
         wanted = [NewTopic(t, 1, 1, config=config) for t in REGISTRY_TOPICS if t not in existing]
@@ -257,7 +259,9 @@ class LocalStack:
         if self.s.registry_java:
             return self._require_tool(self.s.registry_java, f"Java {needs}+", "")
         candidates = [shutil.which(self.s.java) or ""]
-        candidates += [str(p) for p in sorted(Path("/usr/lib/jvm").glob("*/bin/java"), reverse=True)]
+        candidates += [
+            str(p) for p in sorted(Path("/usr/lib/jvm").glob("*/bin/java"), reverse=True)
+        ]
         best: tuple[int, str] | None = None
         for candidate in candidates:
             version = _java_major(candidate)
@@ -266,7 +270,8 @@ class LocalStack:
         if best is None:
             raise StackError(
                 f"Apicurio {self.s.apicurio_version} needs Java {needs}+ and none was found: "
-                "set SHAREBUS_STACK_REGISTRY_JAVA, or SHAREBUS_STACK_APICURIO_VERSION=3.0.9 for Java 17"
+                "set SHAREBUS_STACK_REGISTRY_JAVA, "
+                "or SHAREBUS_STACK_APICURIO_VERSION=3.0.9 for Java 17"
             )
         return best[1]
 
@@ -324,7 +329,9 @@ class LocalStack:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
-                raise StackError(f"{name} exited with code {proc.returncode}: {_last_error(log_path)}")
+                raise StackError(
+                    f"{name} exited with code {proc.returncode}: {_last_error(log_path)}"
+                )
             if ready():
                 took = time.monotonic() - started
                 self.report(f"{name} ready in {took:.1f}s")

@@ -1,0 +1,58 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Everything installs into .venv from the project's own files; the stack starts from jars.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install up down status demo test check lint types unit integration bench clean
+
+help:
+	@echo "make demo    start the stack and run agencies -> workers -> banks with a summary"
+	@echo "make test    lint, types and the whole test suite against the real broker and registry"
+	@echo "make up | down | status    the local Kafka + registry stack"
+
+# Reinstall when the project's dependencies change.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/sharebus up
+
+down: $(STAMP)
+	$(BIN)/sharebus down
+
+status: $(STAMP)
+	$(BIN)/sharebus status
+
+demo: up
+	$(BIN)/sharebus demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+check: lint types
+
+unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+# Integration tests find the broker through SHAREBUS_BOOTSTRAP / SHAREBUS_REGISTRY_URL,
+# else start the local stack themselves (tests/integration/conftest.py).
+integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+test: check
+	$(BIN)/pytest -q
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

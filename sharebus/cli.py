@@ -1,0 +1,180 @@
+"""The `sharebus` command: a thin boundary over the packages.
+
+Domain code raises `SharebusError`; here it becomes a one-line cause on stderr and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from sharebus.errors import SharebusError
+
+app = typer.Typer(
+    help="sharebus: agencies publish enterprise data, workers enforce agreements, banks consume.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly(fn: F) -> F:
+    """Turn a SharebusError into `error: <cause>` and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SharebusError as exc:
+            err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# ---- the local stack ------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def up() -> None:
+    """Start the local Kafka broker and schema registry (downloads the jars once)."""
+    from sharebus.settings import get_stack_settings
+    from sharebus.stack.local import LocalStack
+
+    stack = LocalStack(get_stack_settings(), report=out.print)
+    timings = stack.up()
+    for name, seconds in timings.items():
+        out.print(f"{name} started in {seconds:.1f}s")
+    out.print(f"kafka     {stack.bootstrap}")
+    out.print(f"registry  {stack.registry_url}")
+
+
+@app.command()
+@friendly
+def down() -> None:
+    """Stop the processes `sharebus up` started."""
+    from sharebus.settings import get_stack_settings
+    from sharebus.stack.local import LocalStack
+
+    stack = LocalStack(get_stack_settings(), report=out.print)
+    stopped = stack.down()
+    out.print("stopped " + ", ".join(stopped) if stopped else "nothing was running")
+    strays = stack.stray_pids()
+    if strays:
+        raise SharebusError(f"processes of this stack still running: {strays}")
+
+
+@app.command()
+@friendly
+def status() -> None:
+    """Say what of the local stack is running."""
+    from sharebus.settings import get_stack_settings
+    from sharebus.stack.local import LocalStack
+
+    stack = LocalStack(get_stack_settings(), report=out.print)
+    components = stack.status()
+    for c in components:
+        out.print(f"{c.name:<9} {'running' if c.running else 'stopped'}  {c.detail}")
+    if not any(c.running for c in components):
+        out.print("nothing running")
+
+
+# ---- the bus --------------------------------------------------------------------------
+
+
+@app.command()
+@friendly
+def worker(
+    app_id: Annotated[
+        str | None,
+        typer.Option(help="consumer group / faust app id", envvar="SHAREBUS_WORKER_APP_ID"),
+    ] = None,
+    governance: Annotated[
+        Path | None,
+        typer.Option(help="folder of governance YAML", envvar="SHAREBUS_WORKER_GOVERNANCE_DIR"),
+    ] = None,
+    loglevel: Annotated[str, typer.Option(help="log level")] = "info",
+) -> None:
+    """Run a fan-out worker (one or more processes; scale = partitions)."""
+    from sharebus.settings import get_kafka_settings, get_worker_settings
+    from sharebus.topics import Topics, system_specs
+    from streams.app import create_app
+
+    settings = get_worker_settings()
+    updates: dict[str, Any] = {}
+    if app_id:
+        updates["app_id"] = app_id
+    if governance:
+        updates["governance_dir"] = governance
+    settings = settings.model_copy(update=updates)
+    kafka = get_kafka_settings()
+    Topics(kafka).ensure(system_specs())
+    faust_app = create_app(kafka, settings)
+    from faust import Worker
+
+    Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+
+
+@app.command()
+@friendly
+def consume(
+    bank: Annotated[str, typer.Option(help="bank id, e.g. ccb")],
+    category: Annotated[
+        list[str] | None, typer.Option(help="category id; all of the bank's when omitted")
+    ] = None,
+    group: Annotated[str | None, typer.Option(help="consumer group, starting '<bank>.'")] = None,
+    max_records: Annotated[int | None, typer.Option("--max", help="stop after N records")] = None,
+    idle: Annotated[
+        float, typer.Option(help="stop after this many seconds without records")
+    ] = 10.0,
+) -> None:
+    """Print a bank's records as JSON lines."""
+    from consumers.subscriber import Subscriber
+
+    count = 0
+    with Subscriber(bank, group=group, categories=category) as sub:
+        for event in sub.events(idle=idle):
+            line = {
+                "topic": event.topic,
+                "partition": event.partition,
+                "offset": event.offset,
+                "key": event.key,
+                "headers": event.headers,
+                "value": event.value,
+            }
+            sys.stdout.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            count += 1
+            if max_records is not None and count >= max_records:
+                break
+    err.print(f"{count} records read from bank {bank}")
+
+
+@app.command()
+@friendly
+def demo(
+    records: Annotated[int, typer.Option(help="records each agency publishes")] = 200,
+) -> None:
+    """Agencies publish, a worker enforces the agreements, banks receive: with a summary."""
+    from sharebus.demo import run_demo
+
+    run_demo(records, out)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""The local stack from jars: `up` twice is harmless, `down` leaves nothing behind, and
+what cannot work says why in one line with a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sharebus.settings import PROJECT_ROOT, get_stack_settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def sharebus(
+    env: dict[str, str], *args: str, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sharebus.cli", *args],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def stack_env(tmp_path: Path) -> dict[str, str]:
+    """A second stack on free ports, its own data, the shared download cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SHAREBUS_")}
+    env.update(
+        SHAREBUS_STACK_DIR=str(tmp_path / "stack"),
+        SHAREBUS_STACK_CACHE=str(get_stack_settings().cache),
+        SHAREBUS_STACK_KAFKA_PORT=str(free_port()),
+        SHAREBUS_STACK_CONTROLLER_PORT=str(free_port()),
+        SHAREBUS_STACK_REGISTRY_PORT=str(free_port()),
+        SHAREBUS_STACK_REGISTRY_MANAGEMENT_PORT=str(free_port()),
+    )
+    return env
+
+
+def ours(marker_dir: str) -> list[str]:
+    out = subprocess.run(
+        ["ps", "-eww", "-o", "pid,args"], capture_output=True, text=True, check=True
+    )
+    return [ln for ln in out.stdout.splitlines() if f"-Dsharebus.stack={marker_dir}" in ln]
+
+
+def test_up_twice_then_down_leaves_no_process(endpoints: object, stack_env: dict[str, str]) -> None:
+    # `endpoints` first: the shared download cache is filled before this stack uses it.
+    marker = str(Path(stack_env["SHAREBUS_STACK_DIR"]).resolve())
+    try:
+        first = sharebus(stack_env, "up")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "registry ready" in first.stdout
+        assert "fetching" not in first.stdout, "the second stack must reuse the download cache"
+        assert len(ours(marker)) == 2
+
+        second = sharebus(stack_env, "up")
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stdout
+        assert len(ours(marker)) == 2, "a second `up` must not start more JVMs"
+
+        status = sharebus(stack_env, "status")
+        assert "kafka     running" in status.stdout
+        assert "registry  running" in status.stdout
+    finally:
+        down = sharebus(stack_env, "down")
+    assert down.returncode == 0, down.stderr
+    assert "stopped registry" in down.stdout
+    assert ours(marker) == []
+    after = sharebus(stack_env, "status")
+    assert "nothing running" in after.stdout
+
+
+def test_port_taken_is_one_line_and_non_zero(stack_env: dict[str, str]) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        stack_env["SHAREBUS_STACK_KAFKA_PORT"] = str(blocker.getsockname()[1])
+        result = sharebus(stack_env, "up")
+    assert result.returncode == 1
+    assert (
+        f"port {stack_env['SHAREBUS_STACK_KAFKA_PORT']} for kafka is already taken" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+    assert ours(str(Path(stack_env["SHAREBUS_STACK_DIR"]).resolve())) == []
+
+
+def test_missing_java_is_one_line_and_non_zero(stack_env: dict[str, str]) -> None:
+    stack_env["SHAREBUS_STACK_JAVA"] = "/nonexistent/java"
+    result = sharebus(stack_env, "up")
+    assert result.returncode == 1
+    assert "Java 17+ (for Kafka) not found" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_maven_is_one_line_and_non_zero(stack_env: dict[str, str]) -> None:
+    stack_env["SHAREBUS_STACK_MVN"] = "no-such-mvn"
+    result = sharebus(stack_env, "up")
+    assert result.returncode == 1
+    assert "Maven (to fetch the jars) not found" in result.stderr
+
+
+def test_failed_download_is_one_line_and_non_zero(
+    stack_env: dict[str, str], tmp_path: Path
+) -> None:
+    stack_env["SHAREBUS_STACK_CACHE"] = str(tmp_path / "empty-cache")
+    stack_env["SHAREBUS_STACK_KAFKA_VERSION"] = "0.0.0-no-such-version"
+    result = sharebus(stack_env, "up")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: download failed:")
+    assert len(result.stderr.strip().splitlines()) == 1
