@@ -21,6 +21,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from producers.errors import PublishError
 from producers.validate import check_event
 from schemas.catalog import Catalog, Category, load_catalog
+from schemas.errors import UnknownCategoryError
 from schemas.serde import AvroSerde, registry_client
 from sharebus import headers as h
 from sharebus.settings import KafkaSettings, get_kafka_settings
@@ -116,7 +117,10 @@ class Publisher:
     # ---- internals ---------------------------------------------------------------
 
     def _category(self, category: str) -> Category:
-        cat = self.catalog.get(category)
+        try:
+            cat = self.catalog.get(category)
+        except UnknownCategoryError as exc:
+            raise PublishError(str(exc)) from None
         if cat.agency != self.agency:
             raise PublishError(
                 f"category '{category}' belongs to agency '{cat.agency}', not '{self.agency}'"

@@ -54,16 +54,16 @@ def check_record(cat: Category, record: dict[str, Any], where: str = "record") -
     try:
         validate(record, parsed, raise_errors=True)
     except ValidationError as exc:
-        raise PublishError(f"{where}: {_describe(exc, record)}") from exc
+        raise PublishError(_describe(exc, record, where)) from exc
 
 
-def _describe(exc: ValidationError, record: dict[str, Any]) -> str:
+def _describe(exc: ValidationError, record: dict[str, Any], where: str) -> str:
     # fastavro reports "<path> is <value> of type <type> expected <schema>"; say it plainly.
     messages = []
     for err in exc.errors:
         field = str(err.field).split(".")[-1] if getattr(err, "field", None) else "?"
         got = record.get(field, err.datum)
-        messages.append(f"{field}: expected {_type_name(err.schema)}, got {got!r}")
+        messages.append(f"{where}.{field}: expected {_type_name(err.schema)}, got {got!r}")
     return "; ".join(messages) or str(exc)
 
 

@@ -6,16 +6,17 @@ non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
+from producers.cli import generate, publish
+from sharebus.cli_admin import schemas_app, topics_app
+from sharebus.cli_common import err, friendly
 from sharebus.errors import SharebusError
 
 app = typer.Typer(
@@ -24,24 +25,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly(fn: F) -> F:
-    """Turn a SharebusError into `error: <cause>` and exit code 1."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except SharebusError as exc:
-            err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
+app.command()(publish)
+app.command()(generate)
+app.add_typer(topics_app, name="topics")
+app.add_typer(schemas_app, name="schemas")
 
 # ---- the local stack ------------------------------------------------------------------
 

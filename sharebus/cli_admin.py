@@ -1,0 +1,151 @@
+"""`sharebus topics ...` and `sharebus schemas ...`: provisioning the cluster and the registry.
+
+Both read the catalog shipped with the package; topics also read the governance folder,
+since every granted category gets a bank topic.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from sharebus.cli_common import friendly
+from sharebus.errors import SharebusError
+
+if TYPE_CHECKING:
+    from sharebus.topics import Plan, Topics
+
+topics_app = typer.Typer(
+    help="Topics as code: the catalog's and the agreements' topics on the cluster.",
+    no_args_is_help=True,
+)
+schemas_app = typer.Typer(
+    help="The catalog's envelopes in the schema registry (BACKWARD compatible subjects).",
+    no_args_is_help=True,
+)
+out = Console()
+err = Console(stderr=True)
+
+Governance = Annotated[
+    Path | None,
+    typer.Option(
+        "--governance",
+        help="folder of governance YAML; each granted category gets a bank topic",
+        envvar="SHAREBUS_WORKER_GOVERNANCE_DIR",
+    ),
+]
+Partitions = Annotated[int, typer.Option(min=1, help="partitions of source and bank topics")]
+
+
+def say(line: str) -> None:
+    # Plain lines, never wrapped: topic names are long and output is grepped.
+    out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics]:
+    from governance.loader import load_dir
+    from schemas.catalog import load_catalog
+    from sharebus.settings import get_worker_settings
+    from sharebus.topics import Topics, desired_topics, plan
+
+    agreements = load_dir(governance or get_worker_settings().governance_dir)
+    desired = desired_topics(load_catalog(), agreements, partitions)
+    topics = Topics()
+    return plan(desired, topics.describe()), topics
+
+
+def _summary(result: Plan) -> str:
+    return (
+        f"{len(result.create)} to create, {len(result.increase)} to grow, "
+        f"{len(result.alter)} to reconfigure; {len(result.extra)} extra "
+        f"(apply --prune deletes them); {len(result.problems)} problems"
+    )
+
+
+@topics_app.command("plan")
+@friendly
+def topics_plan(governance: Governance = None, partitions: Partitions = 3) -> None:
+    """Show what `topics apply` would do: action, topic, partitions, config."""
+    result, _ = _plan(governance, partitions)
+    rows = result.rows()
+    if rows:
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        for action, topic, count, config in rows:
+            line = f"{action:<{widths[0]}}  {topic:<{widths[1]}}  {count:<{widths[2]}}  {config}"
+            say(line.rstrip())
+    for problem in result.problems:
+        say(f"problem  {problem}")
+    say(f"plan: {_summary(result)}")
+
+
+@topics_app.command("apply")
+@friendly
+def topics_apply(
+    governance: Governance = None,
+    partitions: Partitions = 3,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="also delete managed topics nobody declares")
+    ] = False,
+) -> None:
+    """Create missing topics, add partitions, set managed configs; delete extras with --prune."""
+    result, topics = _plan(governance, partitions)
+    topics.apply(result, prune=prune, report=say)
+    deleted = len(result.extra) if prune else 0
+    kept = len(result.extra) - deleted
+    say(
+        f"applied: {len(result.create)} created, {len(result.increase)} grown, "
+        f"{len(result.alter)} reconfigured, {deleted} deleted"
+        + (f"; {kept} extra kept (--prune deletes them)" if kept else "")
+    )
+    if result.problems:
+        for problem in result.problems:
+            err.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise SharebusError(f"{len(result.problems)} problems left as they are")
+
+
+@schemas_app.command("register")
+@friendly
+def schemas_register() -> None:
+    """Register every category's envelope, its subject set to BACKWARD compatibility."""
+    from schemas.catalog import load_catalog
+    from schemas.registry import COMPATIBILITY, register_all
+    from schemas.serde import registry_client
+    from sharebus.settings import get_kafka_settings
+
+    registered = register_all(load_catalog(), registry_client(get_kafka_settings().registry()))
+    for r in registered:
+        say(f"{'registered' if r.new else 'unchanged '}  {r.subject}  id {r.schema_id}")
+    new = sum(r.new for r in registered)
+    say(
+        f"{len(registered)} subjects {COMPATIBILITY}: {new} registered, "
+        f"{len(registered) - new} unchanged"
+    )
+
+
+@schemas_app.command("check")
+@friendly
+def schemas_check() -> None:
+    """Ask the registry whether every registered subject accepts the local envelope."""
+    from schemas.catalog import load_catalog
+    from schemas.registry import check_all, registered_subjects
+    from schemas.serde import registry_client
+    from sharebus.settings import get_kafka_settings
+
+    catalog = load_catalog()
+    client = registry_client(get_kafka_settings().registry())
+    problems = check_all(catalog, client)
+    for p in problems:
+        err.print(
+            f"incompatible {p.subject}: {p.reason}", markup=False, highlight=False, soft_wrap=True
+        )
+    if problems:
+        raise typer.Exit(1)
+    checked = len(registered_subjects(catalog, client))
+    unregistered = len(catalog) - checked
+    say(
+        f"all {checked} subjects compatible"
+        + (f" ({unregistered} not registered yet)" if unregistered else "")
+    )
