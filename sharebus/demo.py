@@ -16,12 +16,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
-from schemas.generate import population, records
 
 from consumers.subscriber import Subscriber
 from governance.loader import load_dir
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
+from schemas.generate import population, records
 from sharebus.errors import SharebusError
 from sharebus.settings import PROJECT_ROOT, get_kafka_settings, get_worker_settings
 from sharebus.topics import Topics, source_spec, system_specs
