@@ -211,10 +211,8 @@ class LocalStack:
         log4j = resources.files("sharebus.stack").joinpath("log4j2.properties")
         if not (self.kafka_data / "meta.properties").exists():
             self.kafka_data.mkdir(parents=True, exist_ok=True)
-            # A cluster id is 16 random bytes in URL-safe base64 without padding.
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
             fmt = [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format"]
-            fmt += ["-t", cluster_id, "-c", str(props)]
+            fmt += [f"--cluster-id={_cluster_id()}", "-c", str(props)]
             result = subprocess.run(fmt, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 last = (result.stderr or result.stdout).strip().splitlines()[-1:]
@@ -395,6 +393,17 @@ class LocalStack:
                         f"port {port} for {name} is already taken by another process "
                         "(choose another with SHAREBUS_STACK_*_PORT)"
                     ) from exc
+
+
+def _cluster_id() -> str:
+    """16 random bytes in URL-safe base64 without padding, as Kafka's own tool makes them.
+
+    Like Kafka, never one that starts with '-': command-line parsers take it for an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def _pid_running(pid: int) -> bool:

@@ -1,0 +1,7 @@
+from sharebus.stack.local import _cluster_id
+
+
+def test_cluster_ids_never_look_like_options() -> None:
+    ids = {_cluster_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
