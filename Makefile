@@ -12,6 +12,7 @@ help:
 	@echo "make demo    start the stack and run agencies -> workers -> banks with a summary"
 	@echo "make test    lint, types and the whole test suite against the real broker and registry"
 	@echo "make up | down | status    the local Kafka + registry stack"
+	@echo "make bench   publish and decision figures next to a baseline"
 
 # Reinstall when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -53,6 +54,10 @@ integration: $(STAMP)
 
 test: check
 	$(BIN)/pytest -q
+
+# Figures next to a baseline measured in the same run (needs the stack: `make up`).
+bench: up
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

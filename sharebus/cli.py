@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +17,7 @@ from producers.cli import generate, publish
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_common import err, friendly
 from sharebus.errors import SharebusError
+from sharebus.governance_cmd import consent_app, explain, governance_app
 
 app = typer.Typer(
     help="sharebus: agencies publish enterprise data, workers enforce agreements, banks consume.",
@@ -29,6 +29,9 @@ app.command()(publish)
 app.command()(generate)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
+app.add_typer(governance_app, name="governance")
+app.add_typer(consent_app, name="consent")
+app.command()(explain)
 
 # ---- the local stack ------------------------------------------------------------------
 
@@ -88,30 +91,25 @@ def worker(
         str | None,
         typer.Option(help="consumer group / faust app id", envvar="SHAREBUS_WORKER_APP_ID"),
     ] = None,
-    governance: Annotated[
-        Path | None,
-        typer.Option(help="folder of governance YAML", envvar="SHAREBUS_WORKER_GOVERNANCE_DIR"),
-    ] = None,
     loglevel: Annotated[str, typer.Option(help="log level")] = "info",
 ) -> None:
-    """Run a fan-out worker (one or more processes; scale = partitions)."""
+    """Run a fan-out worker (one or more processes; scale = partitions).
+
+    Governance comes from the governance topics (`sharebus governance apply`); the status
+    page, with the governance version applied, is at http://127.0.0.1:<web port>/status.
+    """
+    from faust import Worker
+
     from sharebus.settings import get_kafka_settings, get_worker_settings
     from sharebus.topics import Topics, system_specs
     from streams.app import create_app
 
     settings = get_worker_settings()
-    updates: dict[str, Any] = {}
     if app_id:
-        updates["app_id"] = app_id
-    if governance:
-        updates["governance_dir"] = governance
-    settings = settings.model_copy(update=updates)
+        settings = settings.model_copy(update={"app_id": app_id})
     kafka = get_kafka_settings()
     Topics(kafka).ensure(system_specs())
-    faust_app = create_app(kafka, settings)
-    from faust import Worker
-
-    Worker(faust_app, loglevel=loglevel).execute_from_commandline()
+    Worker(create_app(kafka, settings), loglevel=loglevel).execute_from_commandline()
 
 
 @app.command()
@@ -151,7 +149,7 @@ def consume(
 @app.command()
 @friendly
 def demo(
-    records: Annotated[int, typer.Option(help="records each agency publishes")] = 200,
+    records: Annotated[int, typer.Option(help="records published per category")] = 100,
 ) -> None:
     """Agencies publish, a worker enforces the agreements, banks receive: with a summary."""
     from sharebus.demo import run_demo

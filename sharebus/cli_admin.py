@@ -46,13 +46,14 @@ def say(line: str) -> None:
 
 
 def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics]:
-    from governance.loader import load_dir
+    from governance.loader import governance_from_dir
     from schemas.catalog import load_catalog
     from sharebus.settings import get_worker_settings
     from sharebus.topics import Topics, desired_topics, plan
 
-    agreements = load_dir(governance or get_worker_settings().governance_dir)
-    desired = desired_topics(load_catalog(), agreements, partitions)
+    catalog = load_catalog()
+    gov = governance_from_dir(governance or get_worker_settings().governance_dir, catalog)
+    desired = desired_topics(catalog, gov.agreements.values(), partitions)
     topics = Topics()
     return plan(desired, topics.describe()), topics
 

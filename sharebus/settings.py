@@ -101,8 +101,16 @@ class WorkerSettings(BaseSettings):
     app_id: str = "sharebus-worker"
     source_pattern: str = r"pub\..*"
     governance_dir: Path = Field(PROJECT_ROOT / "examples" / "governance")
-    web_port: int = 6066
+    web_port: int = Field(6066, description="status page (GET /status); 0 turns it off")
     data_dir: Path = Field(PROJECT_ROOT / ".stack" / "worker")
+    partitions: int = Field(3, description="partitions of every source topic (co-partitioned)")
+    mask_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='per-bank HMAC keys for `hash` masks, as JSON: {"ccb": "<secret>", ...}',
+    )
+
+    def mask_key_bytes(self) -> dict[str, bytes]:
+        return {bank: key.get_secret_value().encode() for bank, key in self.mask_keys.items()}
 
 
 @lru_cache(maxsize=1)

@@ -1,9 +1,11 @@
-"""The faust worker: subscribes to every source topic by pattern and fans records out.
+"""The faust worker: reads every source topic, decides per bank, sends, audits.
 
-The agent only loops: it hands each message to `FanOut`, makes sure bank topics exist
-(same partition count as the source, so per-enterprise order holds end to end), and
-sends. Faust flushes the producer before it commits source offsets, so a record is
-never marked done before what it produced is acknowledged (at least once).
+The agent only loops: it hands each message to `FanOut`, keeps the enterprise profiles
+from `market.registration` in a table partitioned like every source topic, makes sure
+bank topics exist (same partition count as the source, so per-enterprise order holds end
+to end), and sends. Governance comes from `GovernanceFeed`, which every worker reads in
+full. Faust flushes the producer before it commits source offsets, so an event is never
+marked done before its deliveries and audit records are acknowledged (at least once).
 """
 
 from __future__ import annotations
@@ -15,14 +17,13 @@ from typing import Any
 
 import faust
 
-from governance.decision import Governance
-from governance.loader import load_dir
 from schemas import names
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
 from sharebus.settings import KafkaSettings, WorkerSettings
 from sharebus.topics import Topics, bank_spec
-from streams.fanout import FanOut, Source
+from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
+from streams.governance_feed import GovernanceFeed
 
 log = logging.getLogger("sharebus.worker")
 
@@ -34,52 +35,105 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
         datadir=str(worker.data_dir),
-        web_enabled=False,
+        web_enabled=worker.web_port > 0,
+        web_port=worker.web_port or 6066,
+        web_bind="127.0.0.1",
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         # New source topics are found within seconds, not aiokafka's default five minutes.
         consumer_metadata_max_age_ms=5000,
         topic_replication_factor=1,
+        topic_partitions=worker.partitions,
     )
     catalog = load_catalog()
     topics = Topics(kafka)
     pattern = re.compile(worker.source_pattern)
     # Faust does not subscribe by pattern (its aiokafka driver passes names only), so the
-    # worker subscribes to every catalog topic plus what matches the pattern now, and a
-    # timer adds matching topics that appear later (an unknown category goes to the DLQ).
+    # worker subscribes to every catalog topic plus what matches the pattern at start (an
+    # unknown category there goes to the DLQ).
     subscribed = {c.topic for c in catalog if pattern.fullmatch(c.topic)}
     subscribed |= {t for t in topics.partitions() if pattern.fullmatch(t)}
     source = app.topic(*sorted(subscribed), key_serializer="raw", value_serializer="raw")
-    governance = Governance(tuple(load_dir(worker.governance_dir)))
-    fanout = FanOut(catalog, AvroSerde(registry_client(kafka.registry())), governance)
+    # Partitioned like the source topics: the worker that decides for an enterprise's
+    # partition holds that enterprise's profile.
+    profiles = app.Table(
+        "enterprise-profiles",
+        partitions=worker.partitions,
+        schema=faust.Schema(key_serializer="raw", value_serializer="json"),
+    )
+    feed = GovernanceFeed(kafka.librdkafka())
+    fanout = FanOut(catalog, AvroSerde(registry_client(kafka.registry())), worker.mask_key_bytes())
     bank_topics = BankTopics(topics)
+    counters = {"events": 0, "delivered": 0, "denied": 0, "dead_letters": 0}
 
-    @app.timer(interval=5.0)
-    async def discover_source_topics() -> None:
+    @app.task
+    async def start_governance() -> None:
+        feed.start()
+
+    @app.timer(interval=30.0)
+    async def warn_unread_source_topics() -> None:
+        # Changing faust's subscription while it fetches crashes its aiokafka driver
+        # ("Partition is not assigned"), so a source topic created after start is read
+        # from the next start on; say so rather than stay silent.
         loop = asyncio.get_running_loop()
         existing = await loop.run_in_executor(None, topics.partitions)
-        new = sorted(t for t in existing if pattern.fullmatch(t) and t not in source.topics)
-        if new:
-            log.warning("subscribing to new source topics: %s", ", ".join(new))
-            source.topics = [*source.topics, *new]
-            conductor = app.topics
-            conductor._resubscribe_sleep_lock_seconds = 1.0  # type: ignore[attr-defined]
-            conductor._flag_changes()  # type: ignore[attr-defined]
+        unread = sorted(t for t in existing if pattern.fullmatch(t) and t not in subscribed)
+        if unread:
+            log.warning("source topics not read until workers restart: %s", ", ".join(unread))
 
     @app.agent(source)
     async def fan_out(stream: Any) -> None:
+        loop = asyncio.get_running_loop()
+        # Deny by default holds anyway, but deciding before governance is loaded would deny
+        # wrongly: wait for it.
+        while not await loop.run_in_executor(None, feed.wait_ready, 5.0):
+            log.warning("waiting for governance topics ...")
         async for event in stream.events():
             msg = event.message
             src = Source(
                 msg.topic, msg.partition, msg.offset, msg.key, msg.value, list(msg.headers or [])
             )
-            outgoing, _decisions = fanout.handle(src)
+            decoded = fanout.decode(src)
+            if decoded is None:
+                continue
+            if isinstance(decoded, Outgoing):
+                counters["dead_letters"] += 1
+                await send(decoded, msg.topic)
+                continue
+            ev = decoded.event
+            if ev.category == REGISTRATION:
+                profile = profile_of(ev)
+                if profile is None:
+                    profiles.pop(msg.key, None)
+                else:
+                    profiles[msg.key] = profile
+            outgoing, decisions = fanout.fan(decoded, src, feed.current, profiles.get(msg.key))
+            counters["events"] += 1
+            for d in decisions:
+                counters["delivered" if d.delivered else "denied"] += 1
             for out in outgoing:
-                if out.topic.startswith(names.BANK_PREFIX):
-                    await bank_topics.ensure(out.topic, msg.topic, out.retention_days)
-                await app.producer.send(
-                    out.topic, out.key, out.value, out.partition, None, out.headers
-                )
+                await send(out, msg.topic)
+
+    async def send(out: Outgoing, source_topic: str) -> None:
+        if out.topic.startswith(names.BANK_PREFIX):
+            await bank_topics.ensure(out.topic, source_topic, out.retention_days)
+        await app.producer.send(out.topic, out.key, out.value, out.partition, None, out.headers)
+
+    @app.page("/status")
+    async def status(web: Any, request: Any) -> Any:
+        gov = feed.current
+        return web.json(
+            {
+                "app_id": worker.app_id,
+                "governance_ready": feed.ready.is_set(),
+                "governance_version": gov.version,
+                "agreements": len(gov.agreements),
+                "entrustments": len(gov.entrustments),
+                "consents": len(gov.consents),
+                "source_topics": len(source.topics),
+                **counters,
+            }
+        )
 
     return app
 

@@ -1,23 +1,68 @@
-"""What the worker does with one source message: decode, decide per bank, send.
+"""What the worker does with one source message: decode, decide per bank, build records.
 
-Kept apart from faust so that it reads as plain code: `FanOut.handle(message)` returns
-the records to produce (bank records, tombstones, dead letters); the faust agent sends
-them. Nothing here blocks on Kafka.
+Kept apart from faust so that it reads as plain code: `decode()` turns a message into an
+`Event` (or a dead letter), `fan()` returns everything to produce for it — one audit
+record per bank, and the bank records (and tombstones) of the deliveries. Nothing here
+touches Kafka; the registry is asked once per new schema.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
-from governance.decision import Decision, Event, Governance, decide
+from governance.decision import Decision, Event, Reason, decide, delivered_fields
+from governance.models import Agreement, Governance, Grant
 from schemas import names
 from schemas.catalog import BANKS, Catalog
 from schemas.derive import bank_envelope
 from schemas.errors import SchemaError
 from schemas.serde import AvroSerde, encode_with
+from schemas.system import audit_schema
 from sharebus import headers as h
+
+REGISTRATION = "market.registration"
+PROFILE_FIELDS = (
+    "scale",
+    "district",
+    "industry_code",
+    "status",
+    "established_on",
+    "enterprise_type",
+    "registered_capital",
+)
+
+
+@dataclass(frozen=True)
+class Source:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: h.Headers
+
+    @property
+    def position(self) -> str:
+        return h.position(self.topic, self.partition, self.offset)
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers:
+            if key == name:
+                return value.decode("utf-8", "replace")
+        return None
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A source event as the decision sees it, and the provenance the bank record keeps."""
+
+    event: Event
+    source: dict[str, Any]
+    ts_ms: int
 
 
 @dataclass(frozen=True)
@@ -30,79 +75,79 @@ class Outgoing:
     retention_days: int = 30
 
 
-@dataclass(frozen=True)
-class Source:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: h.Headers
-
-
 class FanOut:
-    """Turns one source message into what each bank may receive."""
+    """Turns one source message into what each bank may receive, and the audit of it."""
 
-    def __init__(self, catalog: Catalog, serde: AvroSerde, governance: Governance) -> None:
+    def __init__(self, catalog: Catalog, serde: AvroSerde, mask_keys: Mapping[str, bytes]) -> None:
         self.catalog = catalog
         self.serde = serde
-        self.governance = governance
+        self.mask_keys = mask_keys
         self.banks = list(BANKS)
         self._writers: dict[tuple[str, str, str, int], tuple[int, Any]] = {}
+        self._audit: tuple[int, Any] | None = None
 
-    def handle(
-        self, msg: Source, now: datetime | None = None
-    ) -> tuple[list[Outgoing], list[Decision]]:
-        position = h.position(msg.topic, msg.partition, msg.offset)
+    def decode(self, msg: Source) -> Decoded | Outgoing | None:
+        """The event in `msg`, a dead letter when it is unreadable, None for a tombstone."""
         category = names.category_of_source(msg.topic)
         if category is None or category not in self.catalog:
-            return [self.dead_letter(msg, f"unknown category: topic {msg.topic}")], []
+            return self.dead_letter(msg, f"unknown category: topic {msg.topic}")
         if msg.value is None:
-            # Tombstones are sent by the worker itself after a delivered delete.
-            return [], []
+            # The agency's tombstone after a delete; the worker sends its own per bank.
+            return None
         try:
             _, envelope = self.serde.decode(msg.value)
-            event = self._event(category, msg, envelope)
+            uscc = msg.key.decode() if msg.key is not None else ""
+            event = Event(category, envelope["op"], uscc, envelope["before"], envelope["after"])
+            return Decoded(event, envelope["source"], envelope["ts_ms"])
         except (SchemaError, KeyError, TypeError, ValueError) as exc:
-            return [self.dead_letter(msg, f"undecodable: {exc}")], []
+            return self.dead_letter(msg, f"undecodable: {exc}")
+
+    def fan(
+        self,
+        decoded: Decoded,
+        msg: Source,
+        gov: Governance,
+        profile: Mapping[str, Any] | None,
+        now: datetime | None = None,
+    ) -> tuple[list[Outgoing], list[Decision]]:
         now = now or datetime.now(UTC)
+        event = decoded.event
         out: list[Outgoing] = []
         decisions = []
         for bank in self.banks:
-            decision = decide(event, bank, self.governance, now)
-            decisions.append(decision)
+            decision = decide(event, bank, gov, profile, now, self.mask_keys)
             if decision.delivered:
-                out.extend(self._deliver(event, envelope, decision, msg, position))
+                try:
+                    out.extend(self._deliver(decoded, decision, gov, msg))
+                except SchemaError as exc:
+                    # The bank schema could not be registered: deny, never deliver half.
+                    decision = Decision(bank, Reason.error, detail=str(exc))
+            decisions.append(decision)
+            out.append(self._audit_record(event, decision, msg, gov.version, now))
         return out, decisions
 
-    def _event(self, category: str, msg: Source, envelope: dict[str, Any]) -> Event:
-        uscc = msg.key.decode() if msg.key is not None else ""
-        return Event(category, envelope["op"], uscc, envelope["before"], envelope["after"])
-
     def _deliver(
-        self, event: Event, envelope: dict[str, Any], decision: Decision, msg: Source, position: str
+        self, decoded: Decoded, decision: Decision, gov: Governance, msg: Source
     ) -> list[Outgoing]:
-        agreement = decision.agreement
-        assert agreement is not None
+        event = decoded.event
+        agreement = gov.agreements[decision.agreement_id or ""]
         grant = agreement.grant_for(event.category)
         assert grant is not None
-        cat = self.catalog.get(event.category)
         topic = names.bank_topic(decision.bank, event.category)
-        value = {**envelope, "before": decision.before, "after": decision.after}
-        # One bank schema per (bank, category, agreement version): derived and registered once.
-        writer_key = (decision.bank, event.category, agreement.id, agreement.version)
-        writer = self._writers.get(writer_key)
-        if writer is None:
-            schema = bank_envelope(cat, decision.bank, grant.fields)
-            writer = self._writers[writer_key] = self.serde.writer(
-                names.value_subject(topic), schema
-            )
-        encoded = encode_with(writer[0], writer[1], value)
+        schema_id, parsed = self._writer(agreement, grant, decision.bank, event.category, topic)
+        value = {
+            "op": event.op,
+            "before": decision.before,
+            "after": decision.after,
+            "source": decoded.source,
+            "ts_ms": decoded.ts_ms,
+        }
+        encoded = encode_with(schema_id, parsed, value)
         headers = [(k, v) for k, v in msg.headers if k.startswith("ce_")]
         headers += [
             (h.AGREEMENT_ID, agreement.id.encode()),
             (h.PURPOSE, agreement.purpose.encode()),
-            (h.SOURCE_POSITION, position.encode()),
+            (h.SOURCE_POSITION, msg.position.encode()),
         ]
         keep = grant.retention_days
         records = [Outgoing(topic, msg.key, encoded, headers, msg.partition, keep)]
@@ -110,11 +155,68 @@ class FanOut:
             records.append(Outgoing(topic, msg.key, None, headers, msg.partition, keep))
         return records
 
+    def _writer(
+        self, agreement: Agreement, grant: Grant, bank: str, category: str, topic: str
+    ) -> tuple[int, Any]:
+        # One bank schema per (bank, category, agreement version): derived and registered once.
+        key = (bank, category, agreement.id, agreement.version)
+        writer = self._writers.get(key)
+        if writer is None:
+            masked = [f for f, m in grant.masks.items() if m.kind != "drop"]
+            fields = delivered_fields(grant)
+            schema = bank_envelope(self.catalog.get(category), bank, fields, masked)
+            writer = self._writers[key] = self.serde.writer(names.value_subject(topic), schema)
+        return writer
+
+    def _audit_record(
+        self, event: Event, d: Decision, msg: Source, version: int, now: datetime
+    ) -> Outgoing:
+        if self._audit is None:
+            self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
+        delivered = [] if not d.delivered else sorted((d.after or d.before or {}).keys())
+        record = {
+            "event_id": msg.header(h.ID) or msg.position,
+            "category": event.category,
+            "uscc": event.uscc,
+            "op": event.op,
+            "bank": d.bank,
+            "decision": "delivered" if d.delivered else "denied",
+            "reason": d.reason.value,
+            "detail": d.detail,
+            "agreement_id": d.agreement_id,
+            "agreement_version": d.agreement_version,
+            "purpose": d.purpose,
+            "fields_delivered": delivered,
+            "fields_masked": list(d.masked),
+            "fields_dropped": list(d.dropped),
+            "source": msg.position,
+            "governance_version": version,
+            "decided_at": now,
+        }
+        value = encode_with(self._audit[0], self._audit[1], record)
+        return Outgoing(names.AUDIT, msg.key, value, [(h.SOURCE_POSITION, msg.position.encode())])
+
     def dead_letter(self, msg: Source, reason: str) -> Outgoing:
         headers = [
-            *list(msg.headers),
+            *msg.headers,
             (h.DLQ_REASON, reason[:1000].encode()),
             (h.DLQ_TOPIC, msg.topic.encode()),
-            (h.SOURCE_POSITION, h.position(msg.topic, msg.partition, msg.offset).encode()),
+            (h.SOURCE_POSITION, msg.position.encode()),
         ]
         return Outgoing(names.DLQ, msg.key, msg.value, headers)
+
+
+def profile_of(event: Event) -> dict[str, Any] | None:
+    """The enterprise profile a registration event says (None: the enterprise is gone)."""
+    if event.op == "d" or event.after is None:
+        return None
+    return {k: _plain(event.after.get(k)) for k in PROFILE_FIELDS if k in event.after}
+
+
+def _plain(value: Any) -> Any:
+    # Profiles are kept as JSON: dates as ISO text, amounts as numbers.
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value

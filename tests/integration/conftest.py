@@ -8,22 +8,31 @@ ids and worker app ids per test.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from schemas.catalog import load_catalog
 from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_stack_settings
 from sharebus.stack.local import LocalStack
 
 pytestmark = pytest.mark.integration
+
+GOVERNANCE = PROJECT_ROOT / "examples" / "governance"
+# Test-only HMAC keys (not secrets of anything): hashes must differ between banks.
+TEST_MASK_KEYS = {bank: f"test-key-of-{bank}" for bank in ("ccb", "bocom", "spdb", "bosc")}
 
 
 @dataclass(frozen=True)
@@ -97,10 +106,25 @@ def unique() -> str:
     return uuid.uuid4().hex[:10]
 
 
+@pytest.fixture(scope="session")
+def sample_governance(kafka_settings: KafkaSettings) -> int:
+    """The sample governance of examples/governance, applied; its version."""
+    from governance.loader import governance_from_dir
+    from sharebus.governance_cmd import records_of, write
+    from sharebus.topics import Topics, desired_topics, system_specs
+
+    gov = governance_from_dir(GOVERNANCE)
+    Topics(kafka_settings).ensure(
+        desired_topics(load_catalog(), list(gov.agreements.values())) + system_specs()
+    )
+    return write(records_of(gov), kafka_settings)
+
+
 @dataclass
 class WorkerProcess:
     proc: subprocess.Popen[bytes]
     log: Path
+    port: int
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -108,41 +132,85 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def status(self) -> dict[str, Any] | None:
+        try:
+            url = f"http://127.0.0.1:{self.port}/status"
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                body: dict[str, Any] = json.loads(resp.read())
+                return body
+        except (OSError, ValueError):
+            return None
 
-@pytest.fixture
-def start_worker(endpoints: Endpoints, tmp_path: Path, unique: str) -> Iterator[object]:
-    """Start `sharebus worker` processes (real subprocesses); stop them after the test."""
-    started: list[WorkerProcess] = []
+    def wait_governance(self, version: int, timeout: float = 90.0) -> dict[str, Any]:
+        """Until the worker reports it has applied governance `version` (or a later one)."""
 
-    def start(governance: Path | None = None, app_id: str | None = None) -> WorkerProcess:
-        n = len(started)
-        log = tmp_path / f"worker-{n}.log"
-        env = endpoints.env()
-        env["SHAREBUS_WORKER_APP_ID"] = app_id or f"test-worker-{unique}"
-        env["SHAREBUS_WORKER_DATA_DIR"] = str(tmp_path / f"worker-{n}")
-        if governance is not None:
-            env["SHAREBUS_WORKER_GOVERNANCE_DIR"] = str(governance)
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "sharebus.cli", "worker"],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                cwd=PROJECT_ROOT,
+        def applied() -> dict[str, Any] | None:
+            if not self.alive():
+                pytest.fail(f"worker exited; log:\n{self.output()[-3000:]}")
+            status = self.status()
+            ready = (
+                status and status["governance_ready"] and status["governance_version"] >= version
             )
-        worker = WorkerProcess(proc, log)
-        started.append(worker)
-        return worker
+            return status if ready else None
 
-    yield start
-    for worker in started:
-        if worker.alive():
-            worker.proc.terminate()
-            try:
-                worker.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.proc.kill()
-                worker.proc.wait()
+        return wait_for(applied, timeout, what=f"governance version {version} in the worker")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def spawn_worker(endpoints: Endpoints, folder: Path, app_id: str, **settings: str) -> WorkerProcess:
+    """Start a real `sharebus worker` process, logging into `folder`; `settings` are
+    SHAREBUS_WORKER_* values (source_pattern="...")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "worker.log"
+    port = free_port()
+    env = endpoints.env()
+    env["SHAREBUS_WORKER_APP_ID"] = app_id
+    env["SHAREBUS_WORKER_DATA_DIR"] = str(folder / "data")
+    env["SHAREBUS_WORKER_WEB_PORT"] = str(port)
+    env["SHAREBUS_WORKER_MASK_KEYS"] = json.dumps(TEST_MASK_KEYS)
+    env.update({f"SHAREBUS_WORKER_{k.upper()}": v for k, v in settings.items()})
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sharebus.cli", "worker"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
+    return WorkerProcess(proc, log, port)
+
+
+def stop_worker(worker: WorkerProcess) -> None:
+    if worker.alive():
+        worker.proc.terminate()
+        try:
+            worker.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.proc.kill()
+            worker.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def worker(
+    endpoints: Endpoints, sample_governance: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    """One worker for the session, with the sample governance applied.
+
+    A worker of a new group reads every source topic from its beginning: one per session
+    (not per test) keeps that to once. Tests isolate themselves by event ids and keys.
+    """
+    app_id = f"test-worker-{uuid.uuid4().hex[:8]}"
+    started = spawn_worker(endpoints, tmp_path_factory.mktemp("worker"), app_id)
+    try:
+        started.wait_governance(sample_governance, timeout=180)
+        yield started
+    finally:
+        stop_worker(started)
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]

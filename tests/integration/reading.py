@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
-from confluent_kafka import Consumer, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
+from schemas.serde import AvroSerde, registry_client
 from sharebus.settings import KafkaSettings
 
 
@@ -15,13 +17,24 @@ def end_offsets(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
     consumer = Consumer({**settings.librdkafka(), "group.id": "sharebus-test-reader"})
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        ends = []
-        for p in meta.partitions:
-            _, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-            ends.append(TopicPartition(topic, p, high))
-        return ends
+        return [TopicPartition(topic, p, _high(consumer, topic, p)) for p in meta.partitions]
     finally:
         consumer.close()
+
+
+def _high(consumer: Consumer, topic: str, partition: int) -> int:
+    # Just after a topic is created the metadata may name a leader that does not yet
+    # answer as one (NOT_LEADER_FOR_PARTITION): ask again for a few seconds.
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            return int(
+                consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)[1]
+            )
+        except KafkaException:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def read_since(
@@ -52,3 +65,43 @@ def header(msg: Message, name: str) -> str | None:
         if key == name:
             return value.decode() if isinstance(value, bytes) else value
     return None
+
+
+def decoded(settings: KafkaSettings, messages: list[Message]) -> list[dict[str, Any]]:
+    """Values of `messages`, decoded through the registry (tombstones skipped)."""
+    serde = AvroSerde(registry_client(settings.registry()))
+    return [serde.decode(m.value())[1] for m in messages if m.value() is not None]
+
+
+def audit_until(
+    settings: KafkaSettings,
+    start: list[TopicPartition],
+    event_ids: set[str],
+    banks: int = 4,
+    timeout: float = 90.0,
+) -> list[dict[str, Any]]:
+    """Audit records from `start` until every event in `event_ids` has `banks` decisions."""
+    serde = AvroSerde(registry_client(settings.registry()))
+    ours: list[dict[str, Any]] = []
+    read = 0
+
+    def done(messages: list[Message]) -> bool:
+        nonlocal read
+        for msg in messages[read:]:
+            audit = serde.decode(msg.value())[1] if msg.value() is not None else {}
+            if audit.get("event_id") in event_ids:
+                ours.append(audit)
+        read = len(messages)
+        return len(ours) >= banks * len(event_ids)
+
+    read_since(settings, start, done, timeout)
+    return ours
+
+
+def read_to_end(settings: KafkaSettings, start: list[TopicPartition]) -> list[Message]:
+    """Everything from `start` up to the end of each partition as it is now."""
+    ends = (
+        {tp.partition: tp.offset for tp in end_offsets(settings, start[0].topic)} if start else {}
+    )
+    wanted = sum(max(ends[tp.partition] - tp.offset, 0) for tp in start)
+    return read_since(settings, start, lambda m: len(m) >= wanted, timeout=60)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import random
-from datetime import UTC, datetime
+import time
 from decimal import Decimal
-from pathlib import Path
+from typing import Any
 
 from confluent_kafka import Consumer
 from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -14,43 +13,47 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 from consumers.subscriber import Subscriber
 from producers.publisher import Publisher
-from schemas.uscc import ALPHABET, check_character
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
-from sharebus.topics import Topics, source_spec, system_specs
+from schemas import names
+from schemas.catalog import load_catalog
+from schemas.generate import Enterprise, population, records
+from sharebus.settings import KafkaSettings
+from tests.integration.conftest import WorkerProcess
+from tests.integration.reading import audit_until, end_offsets
 
-GOVERNANCE = PROJECT_ROOT / "examples" / "governance"
 GRANTED = {"uscc", "enterprise_name", "period", "tax_type", "amount_paid", "paid_at", "tax_office"}
+CATALOG = load_catalog()
 
 
-def random_uscc(rng: random.Random) -> str:
-    body = "91310115" + "".join(rng.choice(ALPHABET) for _ in range(9))
-    return body + check_character(body)
+def micro_enterprise(seed: str) -> Enterprise:
+    people = population(300, seed=int(seed, 16) % 100_000)
+    return next(e for e in people if e.scale == "MICRO")
 
 
-def payment(uscc: str) -> dict[str, object]:
-    return {
-        "uscc": uscc,
-        "enterprise_name": "上海浦江精密机械有限公司",
-        "period": "2026-10",
-        "tax_type": "VAT",
-        "amount_paid": Decimal("48213.07"),
-        "paid_at": datetime(2026, 11, 10, 9, 30, tzinfo=UTC),
-        "voucher_no": "V3101152026110012",
-        "tax_office": "国家税务总局上海市浦东新区税务局",
-        "late_fee": Decimal("12.40"),
-    }
+def registered(settings: KafkaSettings, ent: Enterprise) -> None:
+    """Publish the enterprise's registration and wait until the worker has decided it,
+    so that its profile (scale) is known when its tax records come."""
+    start = end_offsets(settings, names.AUDIT)
+    registration = next(records(CATALOG.get("market.registration"), [ent], 1))
+    with Publisher(agency="market", settings=settings) as pub:
+        event_id = pub.publish("market.registration", "c", ent.uscc, after=registration)
+    assert len(audit_until(settings, start, {event_id})) == 4
+
+
+def payment(ent: Enterprise) -> dict[str, Any]:
+    record = next(records(CATALOG.get("tax.payment-record"), [ent], 1))
+    return {**record, "amount_paid": Decimal("48213.07"), "voucher_no": "V3101152026110012"}
 
 
 def test_record_published_fanned_out_and_consumed(
-    kafka_settings: KafkaSettings, start_worker, unique: str, tmp_path: Path
+    kafka_settings: KafkaSettings, sample_governance: int, worker: WorkerProcess, unique: str
 ) -> None:
-    Topics(kafka_settings).ensure([source_spec("tax.payment-record"), *system_specs()])
-    uscc = random_uscc(random.Random(unique))
+    worker.wait_governance(sample_governance)
+    ent = micro_enterprise(unique)
+    registered(kafka_settings, ent)
     with Publisher(agency="tax", settings=kafka_settings) as pub:
-        event_id = pub.publish("tax.payment-record", "c", uscc, after=payment(uscc))
+        event_id = pub.publish("tax.payment-record", "c", ent.uscc, after=payment(ent))
     assert pub.delivered == 1
 
-    worker = start_worker(governance=GOVERNANCE)
     found = None
     with Subscriber(
         "ccb",
@@ -66,12 +69,12 @@ def test_record_published_fanned_out_and_consumed(
         f"record never reached the bank; worker log:\n{worker.output()[-3000:]}"
     )
     assert worker.alive()
-
+    assert found.value is not None
     after = found.value["after"]
     assert set(after) == GRANTED, "the bank must see exactly the granted fields"
     assert "voucher_no" not in after and "late_fee" not in after
     assert after["amount_paid"] == Decimal("48213.07")
-    assert found.key == uscc
+    assert found.key == ent.uscc
     assert found.headers["ce_agreementid"] == "ccb-inclusive-2026"
     assert found.headers["ce_purpose"] == "inclusive-lending"
     assert found.headers["sharebus_source"].startswith("pub.tax.payment-record/")
@@ -80,15 +83,15 @@ def test_record_published_fanned_out_and_consumed(
 
 
 def test_bank_topic_decodes_with_a_plain_confluent_deserializer(
-    kafka_settings: KafkaSettings, start_worker, unique: str
+    kafka_settings: KafkaSettings, sample_governance: int, worker: WorkerProcess, unique: str
 ) -> None:
     """Nothing of this project is needed to read a bank topic: Confluent's own
     AvroDeserializer, pointed at the registry, decodes it."""
-    Topics(kafka_settings).ensure([source_spec("tax.payment-record"), *system_specs()])
-    uscc = random_uscc(random.Random(unique))
+    worker.wait_governance(sample_governance)
+    ent = micro_enterprise(unique)
+    registered(kafka_settings, ent)
     with Publisher(agency="tax", settings=kafka_settings) as pub:
-        event_id = pub.publish("tax.payment-record", "c", uscc, after=payment(uscc))
-    start_worker(governance=GOVERNANCE)
+        event_id = pub.publish("tax.payment-record", "c", ent.uscc, after=payment(ent))
 
     deserialize = AvroDeserializer(SchemaRegistryClient({"url": kafka_settings.registry_url}))
     consumer = Consumer(
@@ -102,8 +105,6 @@ def test_bank_topic_decodes_with_a_plain_confluent_deserializer(
     consumer.subscribe(["bank.ccb.tax.payment-record"])
     decoded = None
     try:
-        import time
-
         deadline = time.monotonic() + 90
         while decoded is None and time.monotonic() < deadline:
             msg = consumer.poll(0.5)
@@ -116,6 +117,5 @@ def test_bank_topic_decodes_with_a_plain_confluent_deserializer(
         consumer.close()
     assert decoded is not None, "the plain Confluent consumer never saw the record"
     assert decoded["op"] == "c"
-    assert decoded["after"]["uscc"] == uscc
-    assert decoded["after"]["tax_type"] == "VAT"
+    assert decoded["after"]["uscc"] == ent.uscc
     assert "voucher_no" not in decoded["after"]

@@ -1,0 +1,1 @@
+"""Benchmarks: figures side by side with a baseline measured in the same run."""

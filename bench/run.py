@@ -1,0 +1,120 @@
+"""`make bench`: what sharebus costs, next to a baseline measured in the same run.
+
+1. publish: the SDK (validate, encode through the registry, produce) against a bare
+   confluent-kafka producer sending the same already-encoded bytes;
+2. decide: the fan-out decision for every bank under the sample governance, against a
+   bare projection of the same records to the same fields.
+
+Figures depend on the machine; the ratios are what to compare between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import Producer
+
+from governance.decision import Event, decide
+from governance.loader import governance_from_dir
+from producers.publisher import Publisher
+from schemas.catalog import BANKS, load_catalog
+from schemas.generate import population, records
+from sharebus.settings import get_kafka_settings, get_worker_settings
+from sharebus.topics import Topics, source_spec
+
+CATEGORY = "tax.payment-record"
+
+
+def bench_publish(count: int) -> tuple[float, float]:
+    settings = get_kafka_settings()
+    cat = load_catalog().get(CATEGORY)
+    Topics(settings).ensure([source_spec(CATEGORY)])
+    rows = list(records(cat, population(1000, seed=1), count, seed=1))
+
+    started = time.perf_counter()
+    with Publisher(agency="tax", settings=settings) as pub:
+        for row in rows:
+            pub.publish(CATEGORY, "c", row["uscc"], after=row)
+    sdk = count / (time.perf_counter() - started)
+
+    # Baseline: the same bytes, already encoded, through a bare producer with the same
+    # delivery guarantees.
+    encoded = [pub.serde.encode(cat.subject, cat.envelope(), _envelope(r)) for r in rows]
+    producer = Producer(
+        {
+            **settings.librdkafka(),
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": 20,
+            "compression.type": "lz4",
+            "partitioner": "murmur2_random",
+        }
+    )
+    started = time.perf_counter()
+    for row, value in zip(rows, encoded, strict=True):
+        while True:
+            try:
+                producer.produce(cat.topic, key=row["uscc"].encode(), value=value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+    producer.flush(60)
+    bare = count / (time.perf_counter() - started)
+    return sdk, bare
+
+
+def _envelope(row: dict[str, Any]) -> dict[str, Any]:
+    source = {"agency": "tax", "system": "bench", "sequence": 1}
+    return {"op": "c", "before": None, "after": row, "source": source, "ts_ms": 0}
+
+
+def bench_decide(count: int) -> tuple[float, float]:
+    catalog = load_catalog()
+    gov = governance_from_dir(get_worker_settings().governance_dir, catalog)
+    people = population(1000, seed=7)
+    profile = {"scale": "MICRO"}
+    keys = {b: b"bench-key" for b in BANKS}
+    now = datetime.now(UTC)
+    cats = [c for c in catalog if c.id != "market.registration"]
+    events = []
+    for cat in cats:
+        for row in records(cat, people, max(1, count // len(cats)), seed=3):
+            events.append(Event(cat.id, "c", row["uscc"], None, row))
+    started = time.perf_counter()
+    for event in events:
+        for bank in BANKS:
+            decide(event, bank, gov, profile, now, keys)
+    n = len(events) * len(BANKS)
+    ours = (time.perf_counter() - started) / n * 1e6
+    fields = {c.id: list(c.field_names)[:6] for c in cats}
+    started = time.perf_counter()
+    for event in events:
+        for _ in BANKS:
+            after = event.after or {}
+            {f: after.get(f) for f in fields[event.category]}
+    bare = (time.perf_counter() - started) / n * 1e6
+    return ours, bare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    args = parser.parse_args()
+    sdk, bare = bench_publish(args.records)
+    ours, baseline = bench_decide(args.records)
+    print(f"{'measure':<34}{'sharebus':>14}{'baseline':>14}{'ratio':>9}")
+    print(f"{'publish, records/s':<34}{sdk:>14,.0f}{bare:>14,.0f}{sdk / bare:>9.2f}")
+    label = "decide, microseconds per decision"
+    print(f"{label:<34}{ours:>14.1f}{baseline:>14.1f}{ours / baseline:>9.1f}")
+    print(
+        f"({args.records:,} records of {CATEGORY}; baseline publish = bare producer, "
+        "same bytes; baseline decide = bare projection)"
+    )
+
+
+if __name__ == "__main__":
+    main()

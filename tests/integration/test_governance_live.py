@@ -1,0 +1,205 @@
+"""Governance on the real stack: changes take effect without a restart, bad input changes
+nothing, and `sharebus explain` says why."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from governance.loader import governance_from_dir
+from governance.models import Status
+from producers.coerce import to_json
+from producers.publisher import Publisher
+from schemas import names
+from schemas.catalog import load_catalog
+from schemas.generate import Enterprise, population, records
+from sharebus.governance_cmd import records_of, write
+from sharebus.settings import PROJECT_ROOT, KafkaSettings
+from tests.integration.conftest import GOVERNANCE, Endpoints, WorkerProcess
+from tests.integration.reading import audit_until, end_offsets, header, read_since
+
+CATALOG = load_catalog()
+PAYMENT = CATALOG.get("tax.payment-record")
+
+
+@pytest.fixture
+def restore_governance(kafka_settings: KafkaSettings, sample_governance: int) -> Iterator[None]:
+    yield
+    write(records_of(governance_from_dir(GOVERNANCE)), kafka_settings)
+
+
+def enterprise(scale: str, seed: int) -> Enterprise:
+    return next(e for e in population(300, seed=seed) if e.scale == scale)
+
+
+def publish_and_audit(
+    settings: KafkaSettings, category: str, ent: Enterprise, op: str = "c"
+) -> dict[str, dict[str, object]]:
+    """Publish one record of `ent`; return the audit decision of each bank for it."""
+    start = end_offsets(settings, names.AUDIT)
+    record = next(records(CATALOG.get(category), [ent], 1))
+    with Publisher(agency=category.split(".")[0], settings=settings) as pub:
+        event_id = pub.publish(category, op, ent.uscc, after=record)
+    return {a["bank"]: a for a in audit_until(settings, start, {event_id})}
+
+
+def test_suspension_and_reinstatement_take_effect_without_restart(
+    kafka_settings: KafkaSettings,
+    sample_governance: int,
+    worker: WorkerProcess,
+    restore_governance: None,
+    unique: str,
+) -> None:
+    worker.wait_governance(sample_governance)
+    ent = enterprise("MICRO", int(unique, 16) % 10_000)
+    assert publish_and_audit(kafka_settings, "market.registration", ent)["bosc"]
+    assert (
+        publish_and_audit(kafka_settings, "tax.payment-record", ent)["ccb"]["reason"] == "delivered"
+    )
+
+    gov = governance_from_dir(GOVERNANCE)
+    ccb = gov.agreements["ccb-inclusive-2026"]
+    suspended = write([ccb.model_copy(update={"status": Status.suspended})], kafka_settings)
+    worker.wait_governance(suspended)
+    bank_start = end_offsets(kafka_settings, "bank.ccb.tax.payment-record")
+    decision = publish_and_audit(kafka_settings, "tax.payment-record", ent)["ccb"]
+    assert decision["reason"] == "suspended" and decision["decision"] == "denied"
+    assert decision["governance_version"] >= suspended
+    leaked = read_since(kafka_settings, bank_start, lambda m: False, timeout=3)
+    assert decision["event_id"] not in {header(m, "ce_id") for m in leaked}, (
+        "a suspended bank got it"
+    )
+
+    reinstated = write([ccb], kafka_settings)
+    worker.wait_governance(reinstated)
+    assert (
+        publish_and_audit(kafka_settings, "tax.payment-record", ent)["ccb"]["reason"] == "delivered"
+    )
+    assert worker.alive()
+
+
+def test_consent_revocation_stops_deliveries_at_once(
+    endpoints: Endpoints,
+    kafka_settings: KafkaSettings,
+    sample_governance: int,
+    worker: WorkerProcess,
+    restore_governance: None,
+) -> None:
+    worker.wait_governance(sample_governance)
+    gov = governance_from_dir(GOVERNANCE)
+    consented = {
+        c.uscc
+        for c in gov.consents.values()
+        if c.bank == "spdb" and not c.revoked and c.categories == "all"
+    }
+    ent = next(e for e in population(1000, seed=7) if e.uscc in consented)
+    spdb_categories = [g.category for a in gov.agreements_of("spdb") for g in a.grants]
+    category = spdb_categories[0]
+    assert publish_and_audit(kafka_settings, category, ent)["spdb"]["reason"] in (
+        "delivered",
+        "filtered",
+    )
+
+    revoke = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sharebus.cli",
+            "consent",
+            "revoke",
+            "--bank",
+            "spdb",
+            "--uscc",
+            ent.uscc,
+        ],
+        env=endpoints.env(),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert revoke.returncode == 0, revoke.stderr
+    version = int(revoke.stdout.split("governance version ")[1].rstrip(")\n"))
+    worker.wait_governance(version)
+    after = publish_and_audit(kafka_settings, category, ent)["spdb"]
+    assert after["reason"] == "no-consent" and after["decision"] == "denied"
+
+
+def test_bad_governance_changes_nothing_and_says_why(
+    endpoints: Endpoints, kafka_settings: KafkaSettings, sample_governance: int, tmp_path: Path
+) -> None:
+    bad = tmp_path / "gov"
+    bad.mkdir()
+    (bad / "a.yaml").write_text(
+        "kind: agreement\nid: x-1\nbank: nobank\npurpose: p\n"
+        "effective_from: 2026-01-01T00:00:00Z\neffective_until: 2027-01-01T00:00:00Z\n"
+        "grants:\n  - category: tax.nope\n    fields: [uscc]\n    filter: 'record.x >'\n"
+    )
+    before = {t: end_offsets(kafka_settings, t) for t in (names.AGREEMENTS, names.CONSENTS)}
+    result = subprocess.run(
+        [sys.executable, "-m", "sharebus.cli", "governance", "apply", str(bad)],
+        env=endpoints.env(),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "nobank" in result.stderr and "tax.nope" in result.stderr
+    assert "Traceback" not in result.stderr
+    after = {t: end_offsets(kafka_settings, t) for t in before}
+    assert [[tp.offset for tp in v] for v in after.values()] == [
+        [tp.offset for tp in v] for v in before.values()
+    ], "nothing may be written when anything is invalid"
+
+
+def test_explain_says_why(
+    endpoints: Endpoints, kafka_settings: KafkaSettings, sample_governance: int, tmp_path: Path
+) -> None:
+    large = enterprise("LARGE", 3)
+    micro = enterprise("MICRO", 3)
+    with Publisher(agency="market", settings=kafka_settings) as pub:
+        for ent in (large, micro):
+            reg = next(records(CATALOG.get("market.registration"), [ent], 1))
+            pub.publish("market.registration", "c", ent.uscc, after=reg)
+    data = tmp_path / "payments.jsonl"
+    data.write_text(
+        "\n".join(to_json(next(records(PAYMENT, [e], 1))) for e in (large, micro)) + "\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sharebus.cli",
+            "explain",
+            "--bank",
+            "ccb",
+            "--category",
+            PAYMENT.id,
+            str(data),
+        ],
+        env=endpoints.env(),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"line 1 {large.uscc}: DENIED (filtered) under ccb-inclusive-2026")
+    assert any(
+        ln.startswith(f"line 2 {micro.uscc}: DELIVERED under ccb-inclusive-2026") for ln in lines
+    )
+    assert "filtered 1" in lines[-1] and "delivered 1" in lines[-1]
+    bank_view = json.loads(
+        next(ln for ln in lines if ln.strip().startswith("bank sees:")).split("bank sees: ")[1]
+    )
+    assert "voucher_no" not in bank_view
