@@ -37,7 +37,7 @@ from schemas.serde import AvroSerde, registry_client
 from sharebus.errors import SharebusError
 from sharebus.governance_cmd import records_of, write
 from sharebus.settings import PROJECT_ROOT, get_kafka_settings, get_worker_settings
-from sharebus.topics import Topics, desired_topics, system_specs
+from sharebus.topics import Topics, desired_topics
 
 POPULATION = 1000  # the sample consents name enterprises of population(1000, seed=7)
 REASONS = (
@@ -57,7 +57,7 @@ def run_demo(per_category: int, console: Console) -> None:
     catalog = load_catalog()
     gov = governance_from_dir(settings.governance_dir, catalog)
     topics = Topics(kafka)
-    created = topics.ensure(desired_topics(catalog, list(gov.agreements.values())) + system_specs())
+    created = topics.ensure(desired_topics(catalog, list(gov.agreements.values())))
     console.print(f"[bold]topics[/bold]: {len(created)} created")
     version = write(records_of(gov), kafka)
     console.print(

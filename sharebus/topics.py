@@ -318,9 +318,10 @@ class Topics:
     def ensure(self, specs: list[TopicSpec], timeout: float = 30.0) -> list[str]:
         """Create the topics that do not exist; return the names created."""
         existing = self.partitions()
+        unique = {s.name: s for s in specs}  # the broker refuses a request naming one twice
         wanted = [
             NewTopic(s.name, s.partitions, REPLICATION, config=dict(s.config))
-            for s in specs
+            for s in unique.values()
             if s.name not in existing
         ]
         if not wanted:

@@ -111,12 +111,10 @@ def sample_governance(kafka_settings: KafkaSettings) -> int:
     """The sample governance of examples/governance, applied; its version."""
     from governance.loader import governance_from_dir
     from sharebus.governance_cmd import records_of, write
-    from sharebus.topics import Topics, desired_topics, system_specs
+    from sharebus.topics import Topics, desired_topics
 
     gov = governance_from_dir(GOVERNANCE)
-    Topics(kafka_settings).ensure(
-        desired_topics(load_catalog(), list(gov.agreements.values())) + system_specs()
-    )
+    Topics(kafka_settings).ensure(desired_topics(load_catalog(), list(gov.agreements.values())))
     return write(records_of(gov), kafka_settings)
 
 
@@ -211,6 +209,22 @@ def worker(
         yield started
     finally:
         stop_worker(started)
+
+
+def run_cli(
+    endpoints: Endpoints, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`sharebus <args>` as a user runs it: its own process, exit code, stdout, stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "sharebus.cli", *args],
+        env=endpoints.env(),
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
+        check=False,
+    )
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]

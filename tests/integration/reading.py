@@ -17,6 +17,8 @@ def end_offsets(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
     consumer = Consumer({**settings.librdkafka(), "group.id": "sharebus-test-reader"})
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        if meta.error is not None or not meta.partitions:
+            raise AssertionError(f"topic {topic} does not exist: nothing could be read from it")
         return [TopicPartition(topic, p, _high(consumer, topic, p)) for p in meta.partitions]
     finally:
         consumer.close()

@@ -12,7 +12,7 @@ from schemas import names
 from schemas.catalog import load_catalog
 from schemas.generate import population, records
 from sharebus.settings import KafkaSettings
-from sharebus.topics import Topics, TopicSpec
+from sharebus.topics import Topics, TopicSpec, system_specs
 from tests.integration.conftest import Endpoints, WorkerProcess, spawn_worker, stop_worker
 from tests.integration.reading import audit_until, end_offsets, header, read_since
 
@@ -62,7 +62,7 @@ def test_a_source_topic_of_no_category_goes_to_the_dlq(
 ) -> None:
     stray_topic = f"pub.zz-unknown.t{unique}"
     topics = Topics(kafka_settings)
-    topics.ensure([TopicSpec(stray_topic, 1)])
+    topics.ensure([TopicSpec(stray_topic, 1), *system_specs()])
     dlq_start = end_offsets(kafka_settings, names.DLQ)
     raw = Producer(kafka_settings.librdkafka())
     stray_key = f"stray-{unique}".encode()

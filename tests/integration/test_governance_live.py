@@ -4,8 +4,6 @@ nothing, and `sharebus explain` says why."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,8 +17,8 @@ from schemas import names
 from schemas.catalog import load_catalog
 from schemas.generate import Enterprise, population, records
 from sharebus.governance_cmd import records_of, write
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
-from tests.integration.conftest import GOVERNANCE, Endpoints, WorkerProcess
+from sharebus.settings import KafkaSettings
+from tests.integration.conftest import GOVERNANCE, Endpoints, WorkerProcess, run_cli
 from tests.integration.reading import audit_until, end_offsets, header, read_since
 
 CATALOG = load_catalog()
@@ -105,25 +103,7 @@ def test_consent_revocation_stops_deliveries_at_once(
         "filtered",
     )
 
-    revoke = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sharebus.cli",
-            "consent",
-            "revoke",
-            "--bank",
-            "spdb",
-            "--uscc",
-            ent.uscc,
-        ],
-        env=endpoints.env(),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    revoke = run_cli(endpoints, "consent", "revoke", "--bank", "spdb", "--uscc", ent.uscc)
     assert revoke.returncode == 0, revoke.stderr
     version = int(revoke.stdout.split("governance version ")[1].rstrip(")\n"))
     worker.wait_governance(version)
@@ -142,15 +122,7 @@ def test_bad_governance_changes_nothing_and_says_why(
         "grants:\n  - category: tax.nope\n    fields: [uscc]\n    filter: 'record.x >'\n"
     )
     before = {t: end_offsets(kafka_settings, t) for t in (names.AGREEMENTS, names.CONSENTS)}
-    result = subprocess.run(
-        [sys.executable, "-m", "sharebus.cli", "governance", "apply", str(bad)],
-        env=endpoints.env(),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli(endpoints, "governance", "apply", str(bad))
     assert result.returncode == 1
     assert "nobank" in result.stderr and "tax.nope" in result.stderr
     assert "Traceback" not in result.stderr
@@ -173,25 +145,7 @@ def test_explain_says_why(
     data.write_text(
         "\n".join(to_json(next(records(PAYMENT, [e], 1))) for e in (large, micro)) + "\n"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sharebus.cli",
-            "explain",
-            "--bank",
-            "ccb",
-            "--category",
-            PAYMENT.id,
-            str(data),
-        ],
-        env=endpoints.env(),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli(endpoints, "explain", "--bank", "ccb", "--category", PAYMENT.id, str(data))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"line 1 {large.uscc}: DENIED (filtered) under ccb-inclusive-2026")

@@ -4,13 +4,12 @@ back field for field; every kind of bad input refused with a reason, nothing val
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from producers.coerce import to_json
 from producers.errors import PublishError
@@ -18,9 +17,10 @@ from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
+from sharebus.cli import app
+from sharebus.settings import KafkaSettings, get_kafka_settings
 from sharebus.topics import Topics, source_spec, system_specs
-from tests.integration.conftest import Endpoints
+from tests.integration.conftest import Endpoints, run_cli
 from tests.integration.reading import end_offsets, header, read_since
 
 CATALOG = load_catalog()
@@ -68,27 +68,12 @@ def test_every_category_through_the_sdk_reads_back_field_for_field(
                 assert got[event_id]["source"]["agency"] == agency
 
 
-def sharebus(
-    endpoints: Endpoints, *args: str, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sharebus.cli", *args],
-        env=endpoints.env(),
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=300,
-        check=False,
-    )
-
-
 def test_generate_then_publish_cli_round_trip(
     endpoints: Endpoints, kafka_settings: KafkaSettings, topics: None, tmp_path: Path
 ) -> None:
     cat = CATALOG.get("hrss.social-insurance")
     data = tmp_path / "social.jsonl"
-    gen = sharebus(
+    gen = run_cli(
         endpoints,
         "generate",
         "--category",
@@ -105,7 +90,7 @@ def test_generate_then_publish_cli_round_trip(
     assert len(lines) == 40
 
     start = end_offsets(kafka_settings, cat.topic)
-    result = sharebus(endpoints, "publish", "--agency", "hrss", "--category", cat.id, str(data))
+    result = run_cli(endpoints, "publish", "--agency", "hrss", "--category", cat.id, str(data))
     assert result.returncode == 0, result.stderr
     assert "published 40 records" in result.stderr and "rejected 0" in result.stderr
     assert not (tmp_path / "social.jsonl.rejects.jsonl").exists()
@@ -114,6 +99,38 @@ def test_generate_then_publish_cli_round_trip(
     decoded = [v["after"] for v in decode_all(kafka_settings, got).values()]
     expected = list(records(cat, population(1000, seed=5), 40, seed=5))
     assert sorted(map(to_json, decoded)) == sorted(map(to_json, expected))
+
+
+def test_every_category_through_the_cli_reads_back_field_for_field(
+    endpoints: Endpoints,
+    kafka_settings: KafkaSettings,
+    topics: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`sharebus generate` then `sharebus publish`, for every category, run in-process
+    (typer's CliRunner: the same commands, without a Python start per call)."""
+    monkeypatch.setenv("SHAREBUS_BOOTSTRAP", endpoints.bootstrap)
+    monkeypatch.setenv("SHAREBUS_REGISTRY_URL", endpoints.registry_url)
+    get_kafka_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        for cat in CATALOG:
+            data = tmp_path / f"{cat.id}.jsonl"
+            args = ["generate", "--category", cat.id, "--count", "6", "--seed", "13"]
+            gen = runner.invoke(app, [*args, "--out", str(data)])
+            assert gen.exit_code == 0, gen.output
+            start = end_offsets(kafka_settings, cat.topic)
+            pub = runner.invoke(
+                app, ["publish", "--agency", cat.agency, "--category", cat.id, str(data)]
+            )
+            assert pub.exit_code == 0, f"{cat.id}: {pub.output}"
+            got = decode_all(kafka_settings, read_since(kafka_settings, start, at_least(6)))
+            expected = list(records(cat, population(1000, seed=13), 6, seed=13))
+            decoded = [v["after"] for v in got.values()]
+            assert sorted(map(to_json, decoded)) == sorted(map(to_json, expected)), cat.id
+    finally:
+        get_kafka_settings.cache_clear()
 
 
 def valid_payment_lines(n: int) -> list[dict[str, Any]]:
@@ -148,7 +165,7 @@ def test_bad_jsonl_lines_are_rejected_with_reasons_and_valid_ones_delivered(
     data.write_text("\n".join(lines) + "\n")
     start = end_offsets(kafka_settings, "pub.tax.payment-record")
 
-    result = sharebus(
+    result = run_cli(
         endpoints, "publish", "--agency", "tax", "--category", "tax.payment-record", str(data)
     )
 
@@ -177,7 +194,7 @@ def test_a_csv_with_a_missing_column_is_rejected_line_by_line(
 ) -> None:
     data = tmp_path / "payments.csv"
     data.write_text("uscc,enterprise_name,amount_paid\n91350100M000100Y43,测试,1.00\n")
-    result = sharebus(
+    result = run_cli(
         endpoints, "publish", "--agency", "tax", "--category", "tax.payment-record", str(data)
     )
     assert result.returncode == 1
@@ -195,7 +212,7 @@ def test_a_good_csv_is_published(
     data = tmp_path / "payments.csv"
     data.write_text(",".join(columns) + "\n" + "\n".join(rows) + "\n")
     start = end_offsets(kafka_settings, "pub.tax.payment-record")
-    result = sharebus(
+    result = run_cli(
         endpoints, "publish", "--agency", "tax", "--category", "tax.payment-record", str(data)
     )
     assert result.returncode == 0, result.stderr
@@ -205,16 +222,16 @@ def test_a_good_csv_is_published(
 
 def test_stdin_and_unknown_or_foreign_categories(endpoints: Endpoints, topics: None) -> None:
     line = json.dumps(valid_payment_lines(1)[0], ensure_ascii=False)
-    ok = sharebus(
+    ok = run_cli(
         endpoints, "publish", "--agency", "tax", "--category", "tax.payment-record", "-", stdin=line
     )
     assert ok.returncode == 0, ok.stderr
-    unknown = sharebus(
+    unknown = run_cli(
         endpoints, "publish", "--agency", "tax", "--category", "tax.nope", "-", stdin=line
     )
     assert unknown.returncode == 1
     assert unknown.stderr.strip() == "error: unknown category 'tax.nope'"
-    foreign = sharebus(
+    foreign = run_cli(
         endpoints,
         "publish",
         "--agency",
