@@ -20,7 +20,7 @@ from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from sharebus.cli_common import friendly
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class Report:

@@ -24,7 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console()
+out = Console(soft_wrap=True)
 app.command()(publish)
 app.command()(generate)
 app.add_typer(topics_app, name="topics")

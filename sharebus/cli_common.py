@@ -12,7 +12,7 @@ from rich.console import Console
 from sharebus.errors import SharebusError
 
 F = TypeVar("F", bound=Callable[..., Any])
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def friendly(fn: F) -> F:

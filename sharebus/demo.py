@@ -128,9 +128,11 @@ class Tally:
             for msg in batch:
                 if msg.error() or msg.value() is None:
                     continue
-                _, d = self.serde.decode(msg.value())
-                if d["event_id"] not in self.expected:
+                raw_id = dict(msg.headers() or []).get("ce_id")
+                event_id = raw_id.decode() if isinstance(raw_id, bytes) else ""
+                if event_id not in self.expected:
                     continue  # another run's event, reprocessed or late
+                _, d = self.serde.decode(msg.value())
                 self.seen.add(d["event_id"])
                 if d["decision"] == "delivered":
                     self.delivered[d["bank"]] += 1

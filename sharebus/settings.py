@@ -103,7 +103,6 @@ class WorkerSettings(BaseSettings):
     governance_dir: Path = Field(PROJECT_ROOT / "examples" / "governance")
     web_port: int = Field(6066, description="status page (GET /status); 0 turns it off")
     data_dir: Path = Field(PROJECT_ROOT / ".stack" / "worker")
-    partitions: int = Field(3, description="partitions of every source topic (co-partitioned)")
     mask_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description='per-bank HMAC keys for `hash` masks, as JSON: {"ccb": "<secret>", ...}',

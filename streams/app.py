@@ -24,6 +24,7 @@ from sharebus.settings import KafkaSettings, WorkerSettings
 from sharebus.topics import Topics, bank_spec
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
 from streams.governance_feed import GovernanceFeed
+from streams.profile_feed import ProfileFeed
 
 log = logging.getLogger("sharebus.worker")
 
@@ -43,7 +44,6 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         # New source topics are found within seconds, not aiokafka's default five minutes.
         consumer_metadata_max_age_ms=5000,
         topic_replication_factor=1,
-        topic_partitions=worker.partitions,
     )
     catalog = load_catalog()
     topics = Topics(kafka)
@@ -54,21 +54,19 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
     subscribed = {c.topic for c in catalog if pattern.fullmatch(c.topic)}
     subscribed |= {t for t in topics.partitions() if pattern.fullmatch(t)}
     source = app.topic(*sorted(subscribed), key_serializer="raw", value_serializer="raw")
-    # Partitioned like the source topics: the worker that decides for an enterprise's
-    # partition holds that enterprise's profile.
-    profiles = app.Table(
-        "enterprise-profiles",
-        partitions=worker.partitions,
-        schema=faust.Schema(key_serializer="raw", value_serializer="json"),
-    )
+    serde = AvroSerde(registry_client(kafka.registry()))
     feed = GovernanceFeed(kafka.librdkafka())
-    fanout = FanOut(catalog, AvroSerde(registry_client(kafka.registry())), worker.mask_key_bytes())
+    # Not a faust Table: its changelog recovery hangs on restart here ("No event received
+    # for active tp"); profiles are rebuilt from the compacted registration topic instead.
+    profiles = ProfileFeed(kafka.librdkafka(), serde)
+    fanout = FanOut(catalog, serde, worker.mask_key_bytes())
     bank_topics = BankTopics(topics)
     counters = {"events": 0, "delivered": 0, "denied": 0, "dead_letters": 0}
 
     @app.task
-    async def start_governance() -> None:
+    async def start_feeds() -> None:
         feed.start()
+        profiles.start()
 
     @app.timer(interval=30.0)
     async def warn_unread_source_topics() -> None:
@@ -86,8 +84,9 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         loop = asyncio.get_running_loop()
         # Deny by default holds anyway, but deciding before governance is loaded would deny
         # wrongly: wait for it.
-        while not await loop.run_in_executor(None, feed.wait_ready, 5.0):
-            log.warning("waiting for governance topics ...")
+        for needed in (feed, profiles):
+            while not await loop.run_in_executor(None, needed.wait_ready, 5.0):
+                log.warning("waiting for %s ...", needed.name)
         async for event in stream.events():
             msg = event.message
             src = Source(
@@ -101,12 +100,8 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
                 await send(decoded, msg.topic)
                 continue
             ev = decoded.event
-            if ev.category == REGISTRATION:
-                profile = profile_of(ev)
-                if profile is None:
-                    profiles.pop(msg.key, None)
-                else:
-                    profiles[msg.key] = profile
+            if ev.category == REGISTRATION and msg.key is not None:
+                profiles.record(msg.key, msg.offset, profile_of(ev))
             outgoing, decisions = fanout.fan(decoded, src, feed.current, profiles.get(msg.key))
             counters["events"] += 1
             for d in decisions:
@@ -130,6 +125,8 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
                 "agreements": len(gov.agreements),
                 "entrustments": len(gov.entrustments),
                 "consents": len(gov.consents),
+                "profiles_ready": profiles.ready.is_set(),
+                "profiles": len(profiles),
                 "source_topics": len(source.topics),
                 **counters,
             }

@@ -174,8 +174,9 @@ class FanOut:
         if self._audit is None:
             self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
         delivered = [] if not d.delivered else sorted((d.after or d.before or {}).keys())
+        event_id = msg.header(h.ID) or msg.position
         record = {
-            "event_id": msg.header(h.ID) or msg.position,
+            "event_id": event_id,
             "category": event.category,
             "uscc": event.uscc,
             "op": event.op,
@@ -194,7 +195,9 @@ class FanOut:
             "decided_at": now,
         }
         value = encode_with(self._audit[0], self._audit[1], record)
-        return Outgoing(names.AUDIT, msg.key, value, [(h.SOURCE_POSITION, msg.position.encode())])
+        # The event id in a header too: readers can pick their events without decoding.
+        headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, msg.position.encode())]
+        return Outgoing(names.AUDIT, msg.key, value, headers)
 
     def dead_letter(self, msg: Source, reason: str) -> Outgoing:
         headers = [
