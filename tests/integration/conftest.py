@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from schemas.catalog import load_catalog
-from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_stack_settings
+from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_kafka_settings, get_stack_settings
 from sharebus.stack.local import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -98,6 +98,17 @@ def _containers() -> Iterator[Endpoints]:
 @pytest.fixture(scope="session")
 def kafka_settings(endpoints: Endpoints) -> KafkaSettings:
     return KafkaSettings(bootstrap=endpoints.bootstrap, registry_url=endpoints.registry_url)
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, endpoints: Endpoints) -> Iterator[None]:
+    """In-process CLI runs (CliRunner) read settings from the environment, cached once per
+    process: point them at the test broker and start afresh."""
+    monkeypatch.setenv("SHAREBUS_BOOTSTRAP", endpoints.bootstrap)
+    monkeypatch.setenv("SHAREBUS_REGISTRY_URL", endpoints.registry_url)
+    get_kafka_settings.cache_clear()
+    yield
+    get_kafka_settings.cache_clear()
 
 
 @pytest.fixture

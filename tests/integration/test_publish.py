@@ -18,7 +18,7 @@ from schemas.catalog import load_catalog
 from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
 from sharebus.cli import app
-from sharebus.settings import KafkaSettings, get_kafka_settings
+from sharebus.settings import KafkaSettings
 from sharebus.topics import Topics, source_spec, system_specs
 from tests.integration.conftest import Endpoints, run_cli
 from tests.integration.reading import end_offsets, header, read_since
@@ -106,31 +106,25 @@ def test_every_category_through_the_cli_reads_back_field_for_field(
     kafka_settings: KafkaSettings,
     topics: None,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    env: None,
 ) -> None:
     """`sharebus generate` then `sharebus publish`, for every category, run in-process
     (typer's CliRunner: the same commands, without a Python start per call)."""
-    monkeypatch.setenv("SHAREBUS_BOOTSTRAP", endpoints.bootstrap)
-    monkeypatch.setenv("SHAREBUS_REGISTRY_URL", endpoints.registry_url)
-    get_kafka_settings.cache_clear()
     runner = CliRunner()
-    try:
-        for cat in CATALOG:
-            data = tmp_path / f"{cat.id}.jsonl"
-            args = ["generate", "--category", cat.id, "--count", "6", "--seed", "13"]
-            gen = runner.invoke(app, [*args, "--out", str(data)])
-            assert gen.exit_code == 0, gen.output
-            start = end_offsets(kafka_settings, cat.topic)
-            pub = runner.invoke(
-                app, ["publish", "--agency", cat.agency, "--category", cat.id, str(data)]
-            )
-            assert pub.exit_code == 0, f"{cat.id}: {pub.output}"
-            got = decode_all(kafka_settings, read_since(kafka_settings, start, at_least(6)))
-            expected = list(records(cat, population(1000, seed=13), 6, seed=13))
-            decoded = [v["after"] for v in got.values()]
-            assert sorted(map(to_json, decoded)) == sorted(map(to_json, expected)), cat.id
-    finally:
-        get_kafka_settings.cache_clear()
+    for cat in CATALOG:
+        data = tmp_path / f"{cat.id}.jsonl"
+        args = ["generate", "--category", cat.id, "--count", "6", "--seed", "13"]
+        gen = runner.invoke(app, [*args, "--out", str(data)])
+        assert gen.exit_code == 0, gen.output
+        start = end_offsets(kafka_settings, cat.topic)
+        pub = runner.invoke(
+            app, ["publish", "--agency", cat.agency, "--category", cat.id, str(data)]
+        )
+        assert pub.exit_code == 0, f"{cat.id}: {pub.output}"
+        got = decode_all(kafka_settings, read_since(kafka_settings, start, at_least(6)))
+        expected = list(records(cat, population(1000, seed=13), 6, seed=13))
+        decoded = [v["after"] for v in got.values()]
+        assert sorted(map(to_json, decoded)) == sorted(map(to_json, expected)), cat.id
 
 
 def valid_payment_lines(n: int) -> list[dict[str, Any]]:

@@ -17,7 +17,6 @@ from schemas.registry import Problem, check_all, register_all
 from schemas.serde import registry_client
 from sharebus.cli_admin import schemas_app
 from sharebus.settings import KafkaSettings, get_kafka_settings
-from tests.integration.conftest import Endpoints
 
 BASE = load_catalog().get("tax.payment-record")
 NOWHERE = "http://127.0.0.1:1/apis/ccompat/v7"
@@ -46,16 +45,6 @@ def with_field(category: Category, new: dict[str, object]) -> Category:
 
 def one(category: Category) -> Catalog:
     return Catalog({category.id: category})
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, endpoints: Endpoints) -> Iterator[None]:
-    """The CLI reads its settings from the environment, once per process: start afresh."""
-    monkeypatch.setenv("SHAREBUS_BOOTSTRAP", endpoints.bootstrap)
-    monkeypatch.setenv("SHAREBUS_REGISTRY_URL", endpoints.registry_url)
-    get_kafka_settings.cache_clear()
-    yield
-    get_kafka_settings.cache_clear()
 
 
 def test_register_all_makes_every_subject_backward_and_check_all_finds_nothing(

@@ -25,7 +25,6 @@ from sharebus.topics import (
     plan,
     source_spec,
 )
-from tests.integration.conftest import Endpoints
 
 GOVERNANCE = PROJECT_ROOT / "examples" / "governance"
 
@@ -46,16 +45,6 @@ def mine(topics: Topics, unique: str) -> Iterator[View]:
 
     yield view
     topics.apply(Plan(extra=tuple(view())), prune=True)
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, endpoints: Endpoints) -> Iterator[None]:
-    """The CLI reads its settings from the environment, once per process: start afresh."""
-    monkeypatch.setenv("SHAREBUS_BOOTSTRAP", endpoints.bootstrap)
-    monkeypatch.setenv("SHAREBUS_REGISTRY_URL", endpoints.registry_url)
-    get_kafka_settings.cache_clear()
-    yield
-    get_kafka_settings.cache_clear()
 
 
 def test_apply_creates_topics_with_their_partitions_and_configs(
