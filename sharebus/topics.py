@@ -306,6 +306,8 @@ class Topics:
             ]
             altered = self.admin.incremental_alter_configs(resources, request_timeout=timeout)
             self._wait({r.name: f for r, f in altered.items()}, "configuring", timeout)
+            # Accepted by the controller is not yet seen by the broker: wait until it is.
+            self._configs_until(plan.alter, timeout)
             for c in plan.alter:
                 report(f"set {c.topic}: {c.key}={c.wanted} (was {c.current or 'unset'})")
         if prune and plan.extra:
@@ -350,6 +352,19 @@ class Topics:
         if failed:
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
             raise TopicError(f"{doing} {failed[0]}{more}")
+
+    def _configs_until(self, changes: tuple[ConfigChange, ...], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            described = self.describe(timeout)
+            if all(
+                c.topic in described and described[c.topic].config.get(c.key) == c.wanted
+                for c in changes
+            ):
+                return
+            if time.monotonic() > deadline:
+                raise TopicError(f"the cluster's configs did not catch up within {timeout:.0f}s")
+            time.sleep(0.1)
 
     def _until(self, shown: Callable[[dict[str, int]], bool], timeout: float) -> None:
         """Wait until the metadata shows a change the controller has accepted."""
