@@ -24,8 +24,8 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from schemas.catalog import Catalog, Category
 from schemas.errors import RegistryError
+from schemas.serde import COMPATIBILITY
 
-COMPATIBILITY = "BACKWARD"
 _SUBJECT_NOT_FOUND = 40401
 _SCHEMA_NOT_FOUND = 40403
 _JAVA_PREFIX = re.compile(r"^[\w.$]+(Exception|Error): ")

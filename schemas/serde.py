@@ -21,6 +21,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from schemas.errors import DecodeError, RegistryError, SchemaError
 
 MAGIC = 0
+COMPATIBILITY = "BACKWARD"
 _HEADER = struct.Struct(">bI")
 
 
@@ -36,6 +37,7 @@ class AvroSerde:
         self.registry = registry
         self._writers: dict[tuple[str, str], tuple[int, Any]] = {}
         self._readers: dict[int, Any] = {}
+        self._checked: set[str] = set()
         self._lock = threading.Lock()
 
     # ---- writing -----------------------------------------------------------------
@@ -53,6 +55,7 @@ class AvroSerde:
                 return cached
             parsed = parse_schema(schema)
             try:
+                self._backward_if_new(subject)
                 schema_id = self.registry.register_schema(subject, Schema(text, "AVRO"))
             except SchemaRegistryError as exc:
                 raise RegistryError(f"registry refused {subject}: {exc.error_message}") from exc
@@ -61,6 +64,20 @@ class AvroSerde:
             self._writers[key] = (schema_id, parsed)
             self._readers.setdefault(schema_id, parsed)
             return schema_id, parsed
+
+    def _backward_if_new(self, subject: str) -> None:
+        """A subject this bus creates is BACKWARD compatible: the registry does not enforce
+        anything unless asked (Apicurio's default is NONE). An existing subject keeps the
+        level its operator chose."""
+        if subject in self._checked:
+            return
+        try:
+            self.registry.get_versions(subject)
+        except SchemaRegistryError as exc:
+            if exc.http_status_code != 404:
+                raise
+            self.registry.set_compatibility(subject_name=subject, level=COMPATIBILITY)
+        self._checked.add(subject)
 
     def encode(self, subject: str, schema: dict[str, Any], value: dict[str, Any]) -> bytes:
         schema_id, parsed = self.writer(subject, schema)

@@ -151,3 +151,18 @@ def test_unreachable_registry_is_a_one_line_registry_error(
         get_kafka_settings.cache_clear()
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"error: {caught.value}"]
+
+
+def test_a_subject_first_written_by_the_bus_is_backward(
+    client: SchemaRegistryClient, unique: str
+) -> None:
+    """A publisher or worker writing a new subject sets BACKWARD before registering it."""
+    from schemas.serde import AvroSerde
+
+    subject = f"pub.test.first-{unique}-value"
+    schema = {"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}]}
+    try:
+        AvroSerde(client).encode(subject, schema, {"a": "x"})
+        assert client.get_compatibility(subject) == "BACKWARD"
+    finally:
+        client.delete_subject(subject, permanent=False)
