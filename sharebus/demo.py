@@ -117,6 +117,7 @@ class Tally:
         self.delivered: Counter[str] = Counter()
         self.denied: dict[str, Counter[str]] = {b: Counter() for b in BANKS}
         self.notes: list[str] = []
+        self.changes: list[str] = []  # governance changes made during the run, always shown
         self.expected: set[str] = set()
         self.seen: set[str] = set()
 
@@ -149,7 +150,7 @@ class Tally:
             denied = self.denied[bank]
             why = ", ".join(f"{r} {denied[r]:,}" for r in REASONS if denied[r])
             table.add_row(bank, f"{self.delivered[bank]:,}", f"{sum(denied.values()):,}", why)
-        return Group(table, *self.notes[-8:])
+        return Group(table, *self.changes, *self.notes[-8:])
 
 
 def _publish_each(
@@ -187,7 +188,7 @@ def _suspend_and_revoke(gov: Governance, kafka: Any, tally: Tally) -> int:
         ],
         kafka,
     )
-    tally.notes.append(
+    tally.changes.append(
         f"[yellow]governance version {version}: agreement {ccb.id} suspended, "
         f"consent spdb:{consent.uscc} revoked[/yellow]"
     )
