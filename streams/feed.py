@@ -54,11 +54,24 @@ class CompactedFeed:
         """Called after each batch (and once when first ready)."""
 
     def _run(self) -> None:
+        # Never give up: a feed that stopped would leave its worker deciding on a stale
+        # state (a suspension not taking effect). Read again from the beginning instead.
+        while not self._stop.is_set():
+            try:
+                self._read()
+            except Exception:
+                log.exception("%s failed; reading again in 5s", self.name)
+                self._stop.wait(5)
+
+    def _read(self) -> None:
         consumer = Consumer(self._conf)
         try:
             partitions = self._partitions(consumer)
             consumer.assign(partitions)
             pending = {(tp.topic, tp.partition) for tp in partitions}
+            # Nothing is published before every partition has been read to its end: a
+            # half-read log holds older records (an agreement before its suspension).
+            caught_up = False
             while not self._stop.is_set():
                 changed = False
                 for msg in consumer.consume(500, self._poll):
@@ -69,13 +82,10 @@ class CompactedFeed:
                         pending.discard((msg.topic() or "", msg.partition() or 0))
                     else:
                         log.warning("%s read error: %s", self.name, err.str())
-                first = not pending and not self.ready.is_set()
-                if changed or first:
+                if not pending and (changed or not caught_up):
                     self.after_batch(changed)
-                if first:
+                    caught_up = True
                     self.ready.set()
-        except Exception:
-            log.exception("%s stopped", self.name)
         finally:
             consumer.close()
 
@@ -94,4 +104,4 @@ class CompactedFeed:
             if time.monotonic() > deadline:
                 missing = sorted(set(self._topics) - {tp.topic for tp in found})
                 raise RuntimeError(f"topics missing: {missing}; run `sharebus topics apply`")
-            time.sleep(1)
+            self._stop.wait(1)
