@@ -140,13 +140,22 @@ def explain(
     from governance.decision import Event, decide
     from producers.files import open_input, read_lines
     from schemas.catalog import load_catalog
-    from sharebus.profiles import read_profiles
+    from schemas.serde import AvroSerde, registry_client
+    from streams.profile_feed import ProfileFeed
 
     cat = load_catalog().get(category)
     gov = _load(governance) if governance else read_current()
     with open_input(str(file)) as stream:
         lines = list(read_lines(stream, "jsonl", cat, op))
-    profiles = read_profiles({ln.event.uscc for ln in lines if ln.event})
+    kafka = get_kafka_settings()
+    # The same profiles a worker holds, read from the registration topic.
+    profiles = ProfileFeed(kafka.librdkafka(), AvroSerde(registry_client(kafka.registry())))
+    profiles.start()
+    try:
+        if not profiles.wait_ready(60):
+            raise GovernanceError("enterprise profiles not readable within 60s")
+    finally:
+        profiles.stop()
     keys = get_worker_settings().mask_key_bytes()
     tally: Counter[str] = Counter()
     now = datetime.now(UTC)
@@ -157,7 +166,7 @@ def explain(
             continue
         ev = line.event
         event = Event(category, ev.op, ev.uscc, ev.before, ev.after)
-        d = decide(event, bank, gov, profiles.get(ev.uscc), now, keys)
+        d = decide(event, bank, gov, profiles.get(ev.uscc.encode()), now, keys)
         tally[d.reason.value] += 1
         where = f" under {d.agreement_id} v{d.agreement_version}" if d.agreement_id else ""
         verdict = "DELIVERED" if d.delivered else f"DENIED ({d.reason.value})"
