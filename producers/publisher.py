@@ -13,6 +13,7 @@ without error was delivered, or the exit raises.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -95,8 +96,8 @@ class Publisher:
         envelope["source"] = {"agency": self.agency, "system": self.system, "sequence": sequence}
         envelope["ts_ms"] = ts_ms if ts_ms is not None else int(time.time() * 1000)
         value = self.serde.encode(cat.subject, cat.envelope(), envelope)
-        headers = h.cloudevent(self.agency, cat.id, event_id)
-        ce_id = headers[1][1].decode()
+        ce_id = event_id or str(uuid.uuid4())
+        headers = h.cloudevent(self.agency, cat.id, ce_id)
         self._produce(cat.topic, uscc, value, headers, ce_id)
         if op == "d":
             self._produce(cat.topic, uscc, None, headers, ce_id)

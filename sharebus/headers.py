@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -20,11 +19,11 @@ DLQ_TOPIC = "sharebus_dlq_topic"
 Headers = list[tuple[str, bytes]]
 
 
-def cloudevent(agency: str, category: str, event_id: str | None = None) -> Headers:
+def cloudevent(agency: str, category: str, event_id: str) -> Headers:
     now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return [
         (SPECVERSION, b"1.0"),
-        (ID, (event_id or str(uuid.uuid4())).encode()),
+        (ID, event_id.encode()),
         (SOURCE, f"/agencies/{agency}".encode()),
         (TYPE, f"{category}.changed".encode()),
         (TIME, now.encode()),

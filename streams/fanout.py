@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
+from governance.cel import profile_from_registration
 from governance.decision import Decision, Event, Reason, decide, delivered_fields
 from governance.models import Agreement, Governance, Grant
 from schemas import names
@@ -25,15 +25,6 @@ from schemas.system import audit_schema
 from sharebus import headers as h
 
 REGISTRATION = "market.registration"
-PROFILE_FIELDS = (
-    "scale",
-    "district",
-    "industry_code",
-    "status",
-    "established_on",
-    "enterprise_type",
-    "registered_capital",
-)
 
 
 @dataclass(frozen=True)
@@ -112,22 +103,24 @@ class FanOut:
     ) -> tuple[list[Outgoing], list[Decision]]:
         now = now or datetime.now(UTC)
         event = decoded.event
+        position = msg.position
+        event_id = msg.header(h.ID) or position
         out: list[Outgoing] = []
         decisions = []
         for bank in self.banks:
             decision = decide(event, bank, gov, profile, now, self.mask_keys)
             if decision.delivered:
                 try:
-                    out.extend(self._deliver(decoded, decision, gov, msg))
+                    out.extend(self._deliver(decoded, decision, gov, msg, position))
                 except SchemaError as exc:
                     # The bank schema could not be registered: deny, never deliver half.
                     decision = Decision(bank, Reason.error, detail=str(exc))
             decisions.append(decision)
-            out.append(self._audit_record(event, decision, msg, gov.version, now))
+            out.append(self._audit_record(event, decision, msg, event_id, position, gov, now))
         return out, decisions
 
     def _deliver(
-        self, decoded: Decoded, decision: Decision, gov: Governance, msg: Source
+        self, decoded: Decoded, decision: Decision, gov: Governance, msg: Source, position: str
     ) -> list[Outgoing]:
         event = decoded.event
         agreement = gov.agreements[decision.agreement_id or ""]
@@ -147,7 +140,7 @@ class FanOut:
         headers += [
             (h.AGREEMENT_ID, agreement.id.encode()),
             (h.PURPOSE, agreement.purpose.encode()),
-            (h.SOURCE_POSITION, msg.position.encode()),
+            (h.SOURCE_POSITION, position.encode()),
         ]
         keep = grant.retention_days
         records = [Outgoing(topic, msg.key, encoded, headers, msg.partition, keep)]
@@ -169,12 +162,18 @@ class FanOut:
         return writer
 
     def _audit_record(
-        self, event: Event, d: Decision, msg: Source, version: int, now: datetime
+        self,
+        event: Event,
+        d: Decision,
+        msg: Source,
+        event_id: str,
+        position: str,
+        gov: Governance,
+        now: datetime,
     ) -> Outgoing:
         if self._audit is None:
             self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
         delivered = [] if not d.delivered else sorted((d.after or d.before or {}).keys())
-        event_id = msg.header(h.ID) or msg.position
         record = {
             "event_id": event_id,
             "category": event.category,
@@ -190,13 +189,13 @@ class FanOut:
             "fields_delivered": delivered,
             "fields_masked": list(d.masked),
             "fields_dropped": list(d.dropped),
-            "source": msg.position,
-            "governance_version": version,
+            "source": position,
+            "governance_version": gov.version,
             "decided_at": now,
         }
         value = encode_with(self._audit[0], self._audit[1], record)
         # The event id in a header too: readers can pick their events without decoding.
-        headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, msg.position.encode())]
+        headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, position.encode())]
         return Outgoing(names.AUDIT, msg.key, value, headers)
 
     def dead_letter(self, msg: Source, reason: str) -> Outgoing:
@@ -213,13 +212,4 @@ def profile_of(event: Event) -> dict[str, Any] | None:
     """The enterprise profile a registration event says (None: the enterprise is gone)."""
     if event.op == "d" or event.after is None:
         return None
-    return {k: _plain(event.after.get(k)) for k in PROFILE_FIELDS if k in event.after}
-
-
-def _plain(value: Any) -> Any:
-    # Profiles are kept as JSON: dates as ISO text, amounts as numbers.
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    return profile_from_registration(event.after)
