@@ -20,7 +20,7 @@ from confluent_kafka import Producer
 from governance.decision import Event, decide
 from governance.loader import governance_from_dir
 from producers.publisher import Publisher
-from schemas.catalog import BANKS, load_catalog
+from schemas.catalog import load_catalog
 from schemas.generate import population, records
 from sharebus.settings import get_kafka_settings, get_worker_settings
 from sharebus.topics import Topics, source_spec
@@ -77,7 +77,8 @@ def bench_decide(count: int) -> tuple[float, float]:
     gov = governance_from_dir(get_worker_settings().governance_dir, catalog)
     people = population(1000, seed=7)
     profile = {"scale": "MICRO"}
-    keys = {b: b"bench-key" for b in BANKS}
+    banks = gov.active_banks()
+    keys = {b: b"bench-key" for b in banks}
     now = datetime.now(UTC)
     cats = [c for c in catalog if c.id != "market.registration"]
     events = []
@@ -86,14 +87,14 @@ def bench_decide(count: int) -> tuple[float, float]:
             events.append(Event(cat.id, "c", row["uscc"], None, row))
     started = time.perf_counter()
     for event in events:
-        for bank in BANKS:
+        for bank in banks:
             decide(event, bank, gov, profile, now, keys)
-    n = len(events) * len(BANKS)
+    n = len(events) * len(banks)
     ours = (time.perf_counter() - started) / n * 1e6
     fields = {c.id: list(c.field_names)[:6] for c in cats}
     started = time.perf_counter()
     for event in events:
-        for _ in BANKS:
+        for _ in banks:
             after = event.after or {}
             {f: after.get(f) for f in fields[event.category]}
     bare = (time.perf_counter() - started) / n * 1e6

@@ -60,6 +60,7 @@ class Decision:
     retention_days: int | None = None
     before: dict[str, Any] | None = None  # projected and masked; None unless delivered
     after: dict[str, Any] | None = None
+    op: str | None = None  # the op the bank receives (its view's change); None unless delivered
     masked: tuple[str, ...] = ()  # delivered fields that were masked, sorted
     dropped: tuple[str, ...] = ()  # fields of the source record not delivered, sorted
     detail: str = ""  # one line for people: why
@@ -116,17 +117,18 @@ def _decide(
         if refusal:
             return deny(Reason.no_consent, refusal)
 
+    view = event.op
     if grant.filter is not None:
-        record = event.before if event.op == "d" else event.after
         program = compile_filter(grant.filter)
         try:
-            passes = evaluate(program, record, event.op, profile or {})
+            judged = _view_change(event, program, profile or {})
         except ProfileUnknownError as exc:
             return deny(Reason.filtered, str(exc))
         except Exception as exc:
             return deny(Reason.error, f"filter `{grant.filter}` failed: {exc}")
-        if not passes:
+        if judged is None:
             return deny(Reason.filtered, f"filter `{grant.filter}` is false")
+        view = judged
 
     key = mask_keys.get(bank)
     masks = grant.masks
@@ -134,8 +136,9 @@ def _decide(
         return deny(Reason.error, f"no hash key for bank {bank}")
     fields = delivered_fields(grant)
     try:
-        before = _project(event.before, fields, masks, key)
-        after = _project(event.after, fields, masks, key)
+        # A side that is not in the bank's view never reaches it, masked or not.
+        before = _project(event.before, fields, masks, key) if view in ("u", "d") else None
+        after = _project(event.after, fields, masks, key) if view != "d" else None
     except Exception as exc:
         return deny(Reason.error, f"cannot project and mask the record: {_one_line(exc)}")
     source = set(event.before or ()) | set(event.after or ())
@@ -150,8 +153,45 @@ def _decide(
         after=after,
         masked=tuple(sorted(f for f in fields if f in masks)),
         dropped=tuple(sorted(source.difference(fields))),
-        detail=f"delivered under {agreement.id} v{agreement.version}",
+        detail=f"delivered under {agreement.id} v{agreement.version}" + _as(event.op, view),
+        op=view,
     )
+
+
+def _view_change(event: Event, program: Any, profile: Mapping[str, Any]) -> str | None:
+    """The change the bank's filtered view sees, or None when it sees none.
+
+    A bank topic is a filtered view of its source, so an update is judged on both sides:
+    both pass, an update; only `after`, the record entered the view (a create); only
+    `before`, it left the view (a delete); neither, nothing. A create or snapshot read is
+    judged on `after`, a delete on `before`.
+    """
+
+    def passes(record: Mapping[str, Any] | None) -> bool:
+        return evaluate(program, record, event.op, profile)
+
+    if event.op in ("c", "r"):
+        return event.op if passes(event.after) else None
+    if event.op == "d":
+        return "d" if passes(event.before) else None
+    if event.before is None:
+        return "u" if passes(event.after) else None
+    if event.after is None:
+        return "u" if passes(event.before) else None
+    after_in, before_in = passes(event.after), passes(event.before)
+    if after_in and before_in:
+        return "u"
+    if after_in:
+        return "c"
+    return "d" if before_in else None
+
+
+def _as(source_op: str, bank_op: str) -> str:
+    if source_op == bank_op:
+        return ""
+    if bank_op == "c":
+        return ", as a create: the record entered the bank's filtered view"
+    return ", as a delete: the record left the bank's filtered view"
 
 
 def _entrustment_refusal(category: str, gov: Governance, now: datetime) -> str:

@@ -1,10 +1,11 @@
 """Governance records from a folder of YAML files (the samples in `examples/governance/`).
 
 Every `*.yaml` and `*.yml` below the folder, each file one or more documents, each
-document one record with its `kind` (`entrustment`, `agreement` or `consent`: required,
-so that a record never silently becomes another kind). Loading collects every problem
-instead of stopping at the first: a person fixing a folder sees all of them at once.
-Problems name the file (relative to the folder) and the line where the document starts:
+document one record with its `kind` (`bank`, `agency`, `entrustment`, `agreement` or
+`consent`: required, so that a record never silently becomes another kind). Loading
+collects every problem instead of stopping at the first: a person fixing a folder sees
+all of them at once. Problems name the file (relative to the folder) and the line where
+the document starts:
 `agreements/ccb.yaml:2: grants.0.fileds: Extra inputs are not permitted`.
 """
 
@@ -19,11 +20,21 @@ import yaml
 from pydantic import ValidationError
 
 from governance.errors import GovernanceError
-from governance.models import Agreement, Consent, Entrustment, Governance
+from governance.models import (
+    Agency,
+    Agreement,
+    Bank,
+    Consent,
+    Entrustment,
+    FolderRecord,
+    Governance,
+)
 from governance.validate import validate
 from schemas.catalog import Catalog, load_catalog
 
-KINDS: dict[str, type[Agreement | Entrustment | Consent]] = {
+KINDS: dict[str, type[FolderRecord]] = {
+    "bank": Bank,
+    "agency": Agency,
     "entrustment": Entrustment,
     "agreement": Agreement,
     "consent": Consent,
@@ -34,7 +45,7 @@ KINDS: dict[str, type[Agreement | Entrustment | Consent]] = {
 class Sourced:
     """A record and where it was written."""
 
-    record: Agreement | Entrustment | Consent
+    record: FolderRecord
     path: str
     line: int
 
@@ -69,12 +80,21 @@ def governance_from_dir(
     directory: Path, catalog: Catalog | None = None, version: int = 0
 ) -> Governance:
     """The governance a folder describes; GovernanceError listing every problem if any."""
+    return load_governance(directory, catalog, version)[0]
+
+
+def load_governance(
+    directory: Path, catalog: Catalog | None = None, version: int = 0
+) -> tuple[Governance, dict[str, str]]:
+    """The governance a folder describes, and the file of each consent (by its key)."""
     loaded = load_dir(directory)
     problems = loaded.problems + validate(loaded, catalog or load_catalog())
     if problems:
         count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
         raise GovernanceError(f"{count} in governance {directory}:\n" + "\n".join(problems))
-    return Governance.of([s.record for s in loaded.records], version=version)
+    gov = Governance.of([s.record for s in loaded.records], version=version)
+    sources = {s.record.key: s.path for s in loaded.records if isinstance(s.record, Consent)}
+    return gov, sources
 
 
 def _load_file(path: Path, name: str, loaded: Loaded) -> None:

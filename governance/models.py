@@ -1,14 +1,17 @@
 """Governance records as pydantic models; unknown keys are errors (`extra="forbid"`).
 
-Three kinds, each kept as YAML and applied to its compacted topic:
-entrustments (an agency hands categories over for sharing), agreements (what a bank may
-receive, why, until when, under what conditions) and consents (an enterprise authorises
-a bank). `Governance` is the state a decision reads: a snapshot of all three.
+Kept as YAML and applied to the governance topics: parties (the agencies and banks of
+the programme), entrustments (an agency hands categories over for sharing), agreements
+(what a bank may receive, why, until when, under what conditions) and consents (an
+enterprise authorises a bank). Consents live on the bus as a ledger of `ConsentEvent`s
+(grants and revocations); the consent in force is the fold of that ledger, so applying a
+folder never undoes a revocation. `Governance` is the state a decision reads: a snapshot
+of all of it at one version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -115,8 +118,57 @@ class Entrustment(_Strict):
         return self.effective_until is None or now < self.effective_until
 
 
+class PartyStatus(StrEnum):
+    active = "active"
+    retired = "retired"
+
+
+class _Party(_Strict):
+    id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    name_en: str = Field(min_length=1)
+    name_zh: str = Field(min_length=1)
+    contact: str = Field("", description="who to call about this party")
+    status: PartyStatus = PartyStatus.active
+
+    @property
+    def key(self) -> str:
+        return self.id
+
+    @property
+    def active(self) -> bool:
+        return self.status is PartyStatus.active
+
+
+class Bank(_Party):
+    """A bank of the programme: it signs agreements and reads its own topics."""
+
+    kind: Literal["bank"] = "bank"
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"bank.{self.id}."
+
+    @property
+    def group_prefix(self) -> str:
+        return f"{self.id}."
+
+
+class Agency(_Party):
+    """An agency of the programme: it entrusts categories and publishes their changes."""
+
+    kind: Literal["agency"] = "agency"
+
+    @property
+    def topic_prefix(self) -> str:
+        return f"pub.{self.id}."
+
+
 class Consent(_Strict):
-    """An enterprise's authorisation of one bank. Keyed `<bank>:<uscc>`."""
+    """An enterprise's authorisation of one bank, as written in a folder, and as the state
+    in force (the fold of the ledger). Keyed `<bank>:<uscc>`.
+
+    In a folder, `revoked: true` records a grant the enterprise has since withdrawn.
+    """
 
     kind: Literal["consent"] = "consent"
     uscc: str
@@ -130,13 +182,87 @@ class Consent(_Strict):
     def key(self) -> str:
         return f"{self.bank}:{self.uscc}"
 
+    def covers_any(self, now: datetime) -> bool:
+        return not self.revoked and self.granted_at <= now < self.expires_at
+
     def covers(self, category: str, now: datetime) -> bool:
         if self.revoked or not (self.granted_at <= now < self.expires_at):
             return False
         return self.categories == "all" or category in self.categories
 
 
-Record = Annotated[Agreement | Entrustment | Consent, Field(discriminator="kind")]
+class ConsentEvent(_Strict):
+    """One entry of the consent ledger: a grant or a revocation, by what source.
+
+    `grant_id` names a grant: derived from its content for grants from a folder (so that
+    applying the same folder again recognises it), random for the CLI. A revocation names
+    the grant it ends, and ends the consent of `<bank>:<uscc>` whatever its categories.
+    """
+
+    kind: Literal["consent-event"] = "consent-event"
+    id: str
+    action: Literal["grant", "revoke"]
+    bank: str
+    uscc: str
+    grant_id: str
+    categories: list[str] | Literal["all"] = "all"
+    granted_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    at: AwareDatetime
+    source: str = Field(description="file:<path>, cli, or api")
+    reason: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.bank}:{self.uscc}"
+
+    @model_validator(mode="after")
+    def _grants_have_a_window(self) -> ConsentEvent:
+        if self.action == "grant" and (self.granted_at is None or self.expires_at is None):
+            raise ValueError("a grant needs granted_at and expires_at")
+        return self
+
+
+class VersionMark(_Strict):
+    """The last record of every apply: its version, and where its records landed.
+
+    A worker switches to a version only once it has read past every offset named here,
+    so it never decides on half of an apply.
+    """
+
+    kind: Literal["version"] = "version"
+    version: int
+    applied_at: AwareDatetime
+    source: str
+    summary: str = ""
+    offsets: dict[str, int] = Field(
+        default_factory=dict, description="'<topic>/<partition>' -> last offset written"
+    )
+
+    @property
+    def key(self) -> str:
+        return str(self.version)
+
+
+Record = Annotated[
+    Agreement | Entrustment | Consent | Bank | Agency | ConsentEvent | VersionMark,
+    Field(discriminator="kind"),
+]
+FolderRecord = Agreement | Entrustment | Consent | Bank | Agency
+
+
+def fold_consent(state: Consent | None, event: ConsentEvent) -> Consent | None:
+    """The consent of one (bank, enterprise) after one more event of the ledger."""
+    if event.action == "revoke":
+        return None if state is None else state.model_copy(update={"revoked": True})
+    assert event.granted_at is not None and event.expires_at is not None
+    return Consent(
+        uscc=event.uscc,
+        bank=event.bank,
+        categories=event.categories,
+        granted_at=event.granted_at,
+        expires_at=event.expires_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -147,6 +273,12 @@ class Governance:
     agreements: Mapping[str, Agreement] = field(default_factory=dict)
     consents: Mapping[str, Consent] = field(default_factory=dict)
     version: int = 0
+    banks: Mapping[str, Bank] = field(default_factory=dict)
+    agencies: Mapping[str, Agency] = field(default_factory=dict)
+    # From the consent ledger: the grant behind each consent in force, and every grant id
+    # ever recorded (so that applying a folder again never grants a revoked one anew).
+    consent_grants: Mapping[str, ConsentEvent] = field(default_factory=dict)
+    grant_ids: frozenset[str] = frozenset()
     _by_bank: dict[str, tuple[Agreement, ...]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -156,13 +288,19 @@ class Governance:
         self._by_bank.update({b: tuple(a) for b, a in index.items()})
 
     @classmethod
-    def of(cls, records: list[Agreement | Entrustment | Consent], version: int = 0) -> Governance:
+    def of(cls, records: Sequence[FolderRecord], version: int = 0) -> Governance:
         return cls(
             entrustments={r.key: r for r in records if isinstance(r, Entrustment)},
             agreements={r.key: r for r in records if isinstance(r, Agreement)},
             consents={r.key: r for r in records if isinstance(r, Consent)},
             version=version,
+            banks={r.key: r for r in records if isinstance(r, Bank)},
+            agencies={r.key: r for r in records if isinstance(r, Agency)},
         )
+
+    def active_banks(self) -> list[str]:
+        """The banks decisions are made for, in a stable order."""
+        return sorted(b.id for b in self.banks.values() if b.active)
 
     def agreements_of(self, bank: str) -> tuple[Agreement, ...]:
         return self._by_bank.get(bank, ())

@@ -17,13 +17,15 @@ from typing import TYPE_CHECKING
 from governance.cel import PROFILE_FIELDS, VARIABLES, compile_filter, unknown_variables
 from governance.errors import FilterError
 from governance.masks import can_generalize
-from governance.models import Agreement, Consent, Entrustment, Grant, Status
-from schemas.catalog import AGENCIES, BANKS, Catalog
+from governance.models import Agency, Agreement, Bank, Consent, Entrustment, Grant, Status
+from governance.typecheck import filter_type_problems
+from schemas.catalog import AGENCIES, Catalog
 from schemas.uscc import problem as uscc_problem
 
 if TYPE_CHECKING:
     from governance.loader import Loaded, Sourced
 
+REGISTRATION = "market.registration"
 _STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _FIELD_READ = re.compile(r"\b(record|enterprise)\s*\.\s*([A-Za-z_]\w*)")
 
@@ -31,14 +33,19 @@ _FIELD_READ = re.compile(r"\b(record|enterprise)\s*\.\s*([A-Za-z_]\w*)")
 def validate(loaded: Loaded, catalog: Catalog) -> list[str]:
     """Every problem of the loaded records against `catalog` and against each other."""
     problems = _duplicates(loaded.records)
+    records = [s.record for s in loaded.records]
+    banks = {r.id: r for r in records if isinstance(r, Bank)}
+    agencies = {r.id: r for r in records if isinstance(r, Agency)}
     for sourced in loaded.records:
         record = sourced.record
         if isinstance(record, Entrustment):
-            found = _entrustment(record, catalog)
+            found = _entrustment(record, catalog, agencies)
         elif isinstance(record, Agreement):
-            found = _agreement(record, catalog)
+            found = _agreement(record, catalog, banks)
+        elif isinstance(record, Consent):
+            found = _consent(record, catalog, banks)
         else:
-            found = _consent(record, catalog)
+            found = _party(record)
         problems.extend(f"{sourced.where}: {p}" for p in found)
     problems.extend(_overlaps(loaded.records))
     return problems
@@ -57,11 +64,32 @@ def _duplicates(records: list[Sourced]) -> list[str]:
     return problems
 
 
-def _entrustment(entrustment: Entrustment, catalog: Catalog) -> list[str]:
+def _party(party: Bank | Agency) -> list[str]:
+    if isinstance(party, Agency) and party.id not in AGENCIES:
+        # An agency publishes the catalog's categories: one without any is a typo.
+        return [f"agency '{party.id}' has no categories in the catalog ({', '.join(AGENCIES)})"]
+    return []
+
+
+def _unknown_party(
+    kind: str, name: str, where: str, parties: dict[str, Bank] | dict[str, Agency]
+) -> str:
+    if name not in parties:
+        known = ", ".join(sorted(parties)) or f"none: add a `kind: {kind}` record"
+        return f"unknown {kind} '{name}'{where} ({known})"
+    if not parties[name].active:
+        return f"{kind} '{name}'{where} is retired"
+    return ""
+
+
+def _entrustment(
+    entrustment: Entrustment, catalog: Catalog, agencies: dict[str, Agency]
+) -> list[str]:
     agency = entrustment.agency
     problems = []
-    if agency not in AGENCIES:
-        problems.append(f"unknown agency '{agency}' in entrustment ({', '.join(AGENCIES)})")
+    unknown = _unknown_party("agency", agency, " in entrustment", agencies)
+    if unknown and entrustment.status is not Status.terminated:
+        problems.append(unknown)
     until = entrustment.effective_until
     if until is not None and until <= entrustment.effective_from:
         problems.append(f"entrustment of {agency}: effective_until must be after effective_from")
@@ -78,12 +106,11 @@ def _entrustment(entrustment: Entrustment, catalog: Catalog) -> list[str]:
     return problems
 
 
-def _agreement(agreement: Agreement, catalog: Catalog) -> list[str]:
+def _agreement(agreement: Agreement, catalog: Catalog, banks: dict[str, Bank]) -> list[str]:
     problems = []
-    if agreement.bank not in BANKS:
-        problems.append(
-            f"unknown bank '{agreement.bank}' in agreement {agreement.id} ({', '.join(BANKS)})"
-        )
+    unknown = _unknown_party("bank", agreement.bank, f" in agreement {agreement.id}", banks)
+    if unknown and agreement.status is not Status.terminated:
+        problems.append(unknown)
     for category in _repeated([g.category for g in agreement.grants]):
         problems.append(f"agreement {agreement.id} grants {category} twice")
     for grant in agreement.grants:
@@ -109,7 +136,12 @@ def _grant(agreement_id: str, grant: Grant, catalog: Catalog) -> list[str]:
             )
     if grant.filter is not None:
         where = f"filter of {agreement_id} grant {category_id}"
-        problems += [f"{where}: {p}" for p in _filter(grant.filter, set(types))]
+        found = _filter(grant.filter, set(types))
+        if not found:
+            # It compiles and names what exists: does it run on every well-typed record?
+            registration = catalog.get(REGISTRATION) if REGISTRATION in catalog else None
+            found = filter_type_problems(grant.filter, category, registration)
+        problems += [f"{where}: {p}" for p in found]
     return problems
 
 
@@ -135,10 +167,11 @@ def _filter(expr: str, fields: set[str]) -> list[str]:
     return problems
 
 
-def _consent(consent: Consent, catalog: Catalog) -> list[str]:
+def _consent(consent: Consent, catalog: Catalog, banks: dict[str, Bank]) -> list[str]:
     problems = []
-    if consent.bank not in BANKS:
-        problems.append(f"consent {consent.key}: unknown bank '{consent.bank}'")
+    unknown = _unknown_party("bank", consent.bank, "", banks)
+    if unknown:
+        problems.append(f"consent {consent.key}: {unknown}")
     bad_code = uscc_problem(consent.uscc)
     if bad_code:
         problems.append(f"consent {consent.key}: invalid USCC: {bad_code}")

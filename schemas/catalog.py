@@ -1,4 +1,4 @@
-"""The catalog: agencies, banks and categories, loaded once from the `.avsc` files.
+"""The catalog: agencies and categories, loaded once from the `.avsc` files.
 
 Each file `schemas/avro/<agency>/<dataset>.avsc` is the category's record; the change
 event that travels on the topic wraps it in the envelope of `schemas.envelope`.
@@ -29,14 +29,6 @@ AGENCIES: dict[str, str] = {
     "stc": "Science and Technology Commission 科学技术委员会",
     "court": "High People's Court 高级人民法院",
 }
-
-BANKS: dict[str, str] = {
-    "ccb": "China Construction Bank, Shanghai branch 建设银行上海市分行",
-    "bocom": "Bank of Communications, Shanghai branch 交通银行上海市分行",
-    "spdb": "Shanghai Pudong Development Bank 浦发银行",
-    "bosc": "Bank of Shanghai 上海银行",
-}
-
 
 @dataclass(frozen=True)
 class Field:

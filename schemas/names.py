@@ -13,6 +13,9 @@ BANK_PREFIX = "bank."
 ENTRUSTMENTS = "sharebus.entrustments"
 AGREEMENTS = "sharebus.agreements"
 CONSENTS = "sharebus.consents"
+PARTIES = "sharebus.parties"
+GOVERNANCE_LOG = "sharebus.governance-log"
+GOVERNANCE_TOPICS = (PARTIES, ENTRUSTMENTS, AGREEMENTS, CONSENTS, GOVERNANCE_LOG)
 AUDIT = "sharebus.audit"
 DLQ = "sharebus.dlq"
 

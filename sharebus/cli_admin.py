@@ -1,11 +1,13 @@
 """`sharebus topics ...` and `sharebus schemas ...`: provisioning the cluster and the registry.
 
-Both read the catalog shipped with the package; topics also read the governance folder,
-since every granted category gets a bank topic.
+Both read the catalog shipped with the package; topics also read the governance in force
+on the cluster (or a folder, when named), since every granted category gets a bank topic.
+A prune never deletes a topic that an agreement in force grants.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -33,8 +35,7 @@ Governance = Annotated[
     Path | None,
     typer.Option(
         "--governance",
-        help="folder of governance YAML; each granted category gets a bank topic",
-        envvar="SHAREBUS_WORKER_GOVERNANCE_DIR",
+        help="plan from this folder of governance YAML instead of the governance in force",
     ),
 ]
 Partitions = Annotated[int, typer.Option(min=1, help="partitions of source and bank topics")]
@@ -45,17 +46,31 @@ def say(line: str) -> None:
     out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics]:
+def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics, list[str]]:
+    """The plan, the admin, and the extra topics an agreement in force still grants."""
     from governance.loader import governance_from_dir
     from schemas.catalog import load_catalog
-    from sharebus.settings import get_worker_settings
+    from sharebus.governance_log import read_current
     from sharebus.topics import Topics, desired_topics, plan
 
     catalog = load_catalog()
-    gov = governance_from_dir(governance or get_worker_settings().governance_dir, catalog)
-    desired = desired_topics(catalog, gov.agreements.values(), partitions)
     topics = Topics()
-    return plan(desired, topics.describe()), topics
+    cluster = topics.describe()  # first: an unreachable Kafka is said at once
+    in_force = read_current()
+    gov = governance_from_dir(governance, catalog) if governance else in_force
+    if governance is None and in_force.version == 0:
+        raise SharebusError(
+            "no governance in force on the cluster: `sharebus governance apply <folder>`"
+            " first, or plan from a folder with --governance"
+        )
+    desired = desired_topics(catalog, gov.agreements.values(), partitions)
+    result = plan(desired, cluster)
+    granted = {s.name for s in desired_topics(catalog, in_force.agreements.values(), partitions)}
+    protected = [name for name in result.extra if name in granted]
+    if protected:
+        extra = tuple(name for name in result.extra if name not in granted)
+        result = replace(result, extra=extra)
+    return result, topics, protected
 
 
 def _summary(result: Plan) -> str:
@@ -70,13 +85,15 @@ def _summary(result: Plan) -> str:
 @friendly
 def topics_plan(governance: Governance = None, partitions: Partitions = 3) -> None:
     """Show what `topics apply` would do: action, topic, partitions, config."""
-    result, _ = _plan(governance, partitions)
+    result, _, protected = _plan(governance, partitions)
     rows = result.rows()
     if rows:
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         for action, topic, count, config in rows:
             line = f"{action:<{widths[0]}}  {topic:<{widths[1]}}  {count:<{widths[2]}}  {config}"
             say(line.rstrip())
+    for name in protected:
+        say(f"keep     {name}  granted by an agreement in force: never pruned")
     for problem in result.problems:
         say(f"problem  {problem}")
     say(f"plan: {_summary(result)}")
@@ -92,7 +109,13 @@ def topics_apply(
     ] = False,
 ) -> None:
     """Create missing topics, add partitions, set managed configs; delete extras with --prune."""
-    result, topics = _plan(governance, partitions)
+    result, topics, protected = _plan(governance, partitions)
+    for name in protected:
+        say(f"kept {name}: granted by an agreement in force, never pruned")
+    if prune and result.extra:
+        say(f"deleting {len(result.extra)} topic(s) no agreement in force grants:")
+        for name in result.extra:
+            say(f"  {name}")
     topics.apply(result, prune=prune, report=say)
     deleted = len(result.extra) if prune else 0
     kept = len(result.extra) - deleted

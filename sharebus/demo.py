@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +30,14 @@ from rich.table import Table
 
 from governance.loader import governance_from_dir
 from governance.models import Governance, Status
+from governance.reconcile import consent_event
 from producers.publisher import Publisher
 from schemas import names
-from schemas.catalog import BANKS, load_catalog
+from schemas.catalog import load_catalog
 from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
 from sharebus.errors import SharebusError
-from sharebus.governance_cmd import records_of, write
+from sharebus.governance_log import apply_folder, read_current, write
 from sharebus.settings import PROJECT_ROOT, get_kafka_settings, get_worker_settings
 from sharebus.topics import Topics, desired_topics
 
@@ -59,7 +61,9 @@ def run_demo(per_category: int, console: Console) -> None:
     topics = Topics(kafka)
     created = topics.ensure(desired_topics(catalog, list(gov.agreements.values())))
     console.print(f"[bold]topics[/bold]: {len(created)} created")
-    version = write(records_of(gov), kafka)
+    _, applied = apply_folder(settings.governance_dir, kafka)
+    version = applied or read_current(kafka).version
+    banks = gov.active_banks()
     console.print(
         f"[bold]governance[/bold] version {version}: {len(gov.entrustments)} entrustments, "
         f"{len(gov.agreements)} agreements, {len(gov.consents)} consents"
@@ -68,11 +72,11 @@ def run_demo(per_category: int, console: Console) -> None:
     port = _free_port()
     log = settings.data_dir.parent / "demo-worker.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    worker = _start_worker(log, port)
+    worker = _start_worker(log, port, banks)
     try:
         _wait_version(port, version, worker, log)
         console.print(f"[bold]worker[/bold] ready, status at http://127.0.0.1:{port}/status")
-        tally = Tally(kafka, audit_start)
+        tally = Tally(kafka, audit_start, banks)
         people = population(POPULATION, seed=7)
         with Live(tally.render(), console=console, refresh_per_second=4) as live:
             registration = [catalog.get("market.registration")]
@@ -96,7 +100,7 @@ def run_demo(per_category: int, console: Console) -> None:
             f"{denials:,} denials (every decision is on {names.AUDIT})"
         )
     finally:
-        restored = write(records_of(gov), kafka)
+        _, restored = apply_folder(settings.governance_dir, kafka)
         console.print(f"sample governance applied again (version {restored})")
         worker.terminate()
         try:
@@ -108,14 +112,15 @@ def run_demo(per_category: int, console: Console) -> None:
 class Tally:
     """Counts the audit topic: per bank, deliveries and denials by reason."""
 
-    def __init__(self, kafka: Any, start: list[TopicPartition]) -> None:
+    def __init__(self, kafka: Any, start: list[TopicPartition], banks: list[str]) -> None:
+        self.banks = banks
         self.serde = AvroSerde(registry_client(kafka.registry()))
         self.consumer = Consumer(
             {**kafka.librdkafka(), "group.id": "sharebus-demo-tally", "enable.auto.commit": False}
         )
         self.consumer.assign(start)
         self.delivered: Counter[str] = Counter()
-        self.denied: dict[str, Counter[str]] = {b: Counter() for b in BANKS}
+        self.denied: dict[str, Counter[str]] = {b: Counter() for b in banks}
         self.notes: list[str] = []
         self.changes: list[str] = []  # governance changes made during the run, always shown
         self.expected: set[str] = set()
@@ -146,7 +151,7 @@ class Tally:
         table.add_column("delivered", justify="right")
         table.add_column("denied", justify="right")
         table.add_column("why denied")
-        for bank in BANKS:
+        for bank in self.banks:
             denied = self.denied[bank]
             why = ", ".join(f"{r} {denied[r]:,}" for r in REASONS if denied[r])
             table.add_row(bank, f"{self.delivered[bank]:,}", f"{sum(denied.values()):,}", why)
@@ -180,13 +185,18 @@ def _publish_each(
 def _suspend_and_revoke(gov: Governance, kafka: Any, tally: Tally) -> int:
     """Suspend ccb's agreement and revoke one spdb consent, as an operator would."""
     ccb = next(a for a in gov.agreements.values() if a.bank == "ccb")
-    consent = next(c for c in gov.consents.values() if c.bank == "spdb" and not c.revoked)
+    now = datetime.now(UTC)
+    # From the ledger in force: a consent revoked by an earlier run stays revoked.
+    live = read_current(kafka)
+    consent = next(c for c in live.consents.values() if c.bank == "spdb" and c.covers_any(now))
+    grant = live.consent_grants.get(consent.key)
+    revoke = consent_event(
+        "revoke", consent, grant.grant_id if grant else "", "demo", now, "demo revocation"
+    )
     version = write(
-        [
-            ccb.model_copy(update={"status": Status.suspended}),
-            consent.model_copy(update={"revoked": True}),
-        ],
+        [ccb.model_copy(update={"status": Status.suspended}), revoke],
         kafka,
+        source="demo: suspend ccb, revoke one spdb consent",
     )
     tally.changes.append(
         f"[yellow]governance version {version}: agreement {ccb.id} suspended, "
@@ -195,13 +205,13 @@ def _suspend_and_revoke(gov: Governance, kafka: Any, tally: Tally) -> int:
     return version
 
 
-def _start_worker(log: Path, port: int) -> subprocess.Popen[bytes]:
+def _start_worker(log: Path, port: int, banks: list[str]) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["SHAREBUS_WORKER_WEB_PORT"] = str(port)
     env.setdefault("SHAREBUS_WORKER_APP_ID", "sharebus-demo")
     if "SHAREBUS_WORKER_MASK_KEYS" not in env:
         # Fresh per-bank keys for this run: hashes join within a bank, never across banks.
-        env["SHAREBUS_WORKER_MASK_KEYS"] = json.dumps({b: secrets.token_hex(32) for b in BANKS})
+        env["SHAREBUS_WORKER_MASK_KEYS"] = json.dumps({b: secrets.token_hex(32) for b in banks})
     with open(log, "ab") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "sharebus.cli", "worker"],

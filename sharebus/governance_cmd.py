@@ -1,81 +1,38 @@
-"""`sharebus governance validate|apply`, `sharebus consent revoke`, `sharebus explain`.
+"""`sharebus governance validate|plan|apply`, `sharebus consent grant|revoke|list`,
+`sharebus explain`.
 
-Apply validates everything first and writes nothing when anything is invalid; then every
-record goes to its compacted topic with one new governance version, which the workers
-report once they have applied it.
+Apply reconciles: it shows what it adds, changes and ends against the governance in
+force, then writes exactly that as one version (nothing when anything is invalid or a
+changed agreement kept its version). Consents are a ledger: grant and revoke append to
+it, and no folder apply undoes a revocation.
 """
 
 from __future__ import annotations
 
 import json
-import time
+import uuid
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from confluent_kafka import Producer
 from rich.console import Console
 
-from governance import codec
 from governance.errors import GovernanceError
-from governance.models import Agreement, Consent, Entrustment, Governance
+from governance.models import Consent, Governance
+from governance.reconcile import Plan, consent_event
 from sharebus.cli_common import friendly
-from sharebus.settings import KafkaSettings, get_kafka_settings, get_worker_settings
+from sharebus.governance_log import apply_folder, plan_folder, read_current, write
+from sharebus.settings import get_kafka_settings, get_worker_settings
 
-governance_app = typer.Typer(help="Entrustments, agreements and consents.", no_args_is_help=True)
-consent_app = typer.Typer(help="Per-enterprise consents.", no_args_is_help=True)
+__all__ = ["consent_app", "explain", "governance_app", "read_current", "write"]
+
+governance_app = typer.Typer(
+    help="Parties, entrustments, agreements and consents.", no_args_is_help=True
+)
+consent_app = typer.Typer(help="The consent ledger: grants and revocations.", no_args_is_help=True)
 out = Console(soft_wrap=True)
-
-GovRecord = Agreement | Entrustment | Consent
-
-
-def new_version() -> int:
-    """Governance versions are the apply time in milliseconds: they only grow."""
-    return time.time_ns() // 1_000_000
-
-
-def records_of(gov: Governance) -> list[GovRecord]:
-    return [*gov.entrustments.values(), *gov.agreements.values(), *gov.consents.values()]
-
-
-def write(records: list[GovRecord], settings: KafkaSettings | None = None) -> int:
-    """Write records to the governance topics under one new version; return it."""
-    settings = settings or get_kafka_settings()
-    version = new_version()
-    producer = Producer({**settings.librdkafka(), "enable.idempotence": True, "acks": "all"})
-    failures: list[str] = []
-
-    def report(err: Any, msg: Any) -> None:
-        if err is not None:
-            failures.append(err.str())
-
-    for record in records:
-        producer.produce(
-            codec.TOPIC_OF_KIND[record.kind],
-            key=record.key.encode(),
-            value=codec.encode(record, version),
-            on_delivery=report,
-        )
-        producer.poll(0)
-    if producer.flush(30) or failures:
-        cause = failures[0] if failures else "not acknowledged within 30s"
-        raise GovernanceError(f"governance not fully written: {cause}")
-    return version
-
-
-def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -> Governance:
-    """The governance the workers see now, read from the topics."""
-    from streams.governance_feed import GovernanceFeed
-
-    feed = GovernanceFeed((settings or get_kafka_settings()).librdkafka())
-    feed.start()
-    try:
-        if not feed.wait_ready(timeout):
-            raise GovernanceError(f"governance topics not readable within {timeout:.0f}s")
-        return feed.current
-    finally:
-        feed.stop()
 
 
 def _load(directory: Path) -> Governance:
@@ -89,18 +46,113 @@ def _load(directory: Path) -> Governance:
 def validate_cmd(
     directory: Annotated[Path, typer.Argument(help="folder of governance YAML")],
 ) -> None:
-    """Check every record (catalog, banks, fields, CEL filters, windows); write nothing."""
+    """Check every record (parties, catalog, fields, CEL filters and their types, windows);
+    write nothing."""
     gov = _load(directory)
     out.print(f"valid: {_counts(gov)}", highlight=False)
 
 
+def _print_plan(result: Plan, as_json: bool) -> None:
+    if as_json:
+        body = {
+            "changes": [
+                {"action": c.action, "kind": c.kind, "key": c.key, "detail": c.detail}
+                for c in result.changes
+            ],
+            "counts": result.counts(),
+            "unchanged": result.unchanged,
+            "problems": result.problems,
+        }
+        out.print_json(json.dumps(body, ensure_ascii=False))
+        return
+    marks = {"add": "+", "change": "~", "end": "-", "grant": "+", "revoke": "-"}
+    for c in result.changes:
+        out.print(f"{marks[c.action]} {c.action:<6} {c.kind} {c.key}: {c.detail}", highlight=False)
+    for problem in result.problems:
+        out.print(f"! {problem}", highlight=False)
+    out.print(f"plan: {result.summary()}", highlight=False)
+
+
+@governance_app.command("plan")
+@friendly
+def plan_cmd(
+    directory: Annotated[Path, typer.Argument(help="folder of governance YAML")],
+    as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+) -> None:
+    """Show what `apply` would add, change, end, grant and revoke; write nothing.
+
+    Exit 0 when the folder can be applied, 1 when it has problems."""
+    result, _ = plan_folder(directory)
+    _print_plan(result, as_json)
+    if result.problems:
+        raise typer.Exit(1)
+
+
 @governance_app.command("apply")
 @friendly
-def apply_cmd(directory: Annotated[Path, typer.Argument(help="folder of governance YAML")]) -> None:
-    """Validate all, then write all to the governance topics (nothing when anything is invalid)."""
-    gov = _load(directory)
-    version = write(records_of(gov))
-    out.print(f"applied governance version {version}: {_counts(gov)}", highlight=False)
+def apply_cmd(
+    directory: Annotated[Path, typer.Argument(help="folder of governance YAML")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show the plan only")] = False,
+) -> None:
+    """Make the governance in force what the folder says, as one version.
+
+    A record no longer in the folder is ended explicitly (agreement or entrustment
+    terminated, party retired, consent from a file revoked). Nothing is written when
+    anything is invalid."""
+    if dry_run:
+        result, _ = plan_folder(directory)
+        _print_plan(result, False)
+        if result.problems:
+            raise typer.Exit(1)
+        return
+    result, version = apply_folder(directory)
+    _print_plan(result, False)
+    if version is None:
+        out.print("nothing to apply: the governance in force is the folder's", highlight=False)
+    else:
+        out.print(f"applied governance version {version}", highlight=False)
+
+
+@consent_app.command("grant")
+@friendly
+def grant_cmd(
+    bank: Annotated[str, typer.Option(help="bank id")],
+    uscc: Annotated[str, typer.Option(help="the enterprise")],
+    category: Annotated[
+        list[str] | None, typer.Option(help="a category it covers; every one when omitted")
+    ] = None,
+    days: Annotated[int, typer.Option(min=1, help="valid for this many days from now")] = 365,
+    source: Annotated[str, typer.Option(help="what recorded it: cli, api, ...")] = "cli",
+) -> None:
+    """Record an enterprise's consent to a bank: a new grant in the ledger."""
+    from schemas.catalog import load_catalog
+    from schemas.uscc import problem as uscc_problem
+
+    gov = read_current()
+    if bank not in gov.banks or not gov.banks[bank].active:
+        raise GovernanceError(f"unknown bank '{bank}' ({', '.join(gov.active_banks())})")
+    bad = uscc_problem(uscc)
+    if bad:
+        raise GovernanceError(f"invalid USCC {uscc}: {bad}")
+    catalog = load_catalog()
+    unknown = [c for c in category or [] if c not in catalog]
+    if unknown:
+        raise GovernanceError(f"unknown category: {', '.join(unknown)}")
+    now = datetime.now(UTC)
+    consent = Consent(
+        uscc=uscc,
+        bank=bank,
+        categories=sorted(category) if category else "all",
+        granted_at=now,
+        expires_at=now + timedelta(days=days),
+    )
+    event = consent_event("grant", consent, uuid.uuid4().hex[:20], source, now)
+    version = write([event], source=f"consent grant {bank}:{uscc}")
+    out.print(
+        f"granted consent {bank}:{uscc} until {consent.expires_at.date()}"
+        f" (governance version {version})",
+        highlight=False,
+    )
 
 
 @consent_app.command("revoke")
@@ -108,17 +160,69 @@ def apply_cmd(directory: Annotated[Path, typer.Argument(help="folder of governan
 def revoke_cmd(
     bank: Annotated[str, typer.Option(help="bank id")],
     uscc: Annotated[str, typer.Option(help="the enterprise")],
+    reason: Annotated[
+        str, typer.Option(help="why, for the ledger")
+    ] = "withdrawn by the enterprise",
+    source: Annotated[str, typer.Option(help="what recorded it: cli, api, ...")] = "cli",
 ) -> None:
     """Revoke an enterprise's consent to a bank, at once, for every category."""
-    current = read_current().consent(bank, uscc)
-    if current is None:
-        raise GovernanceError(f"no consent of {uscc} for {bank} to revoke")
-    version = write([current.model_copy(update={"revoked": True})])
+    gov = read_current()
+    current = gov.consent(bank, uscc)
+    if current is None or current.revoked:
+        raise GovernanceError(f"no consent of {uscc} for {bank} in force to revoke")
+    grant = gov.consent_grants.get(current.key)
+    grant_id = grant.grant_id if grant else ""
+    event = consent_event("revoke", current, grant_id, source, datetime.now(UTC), reason)
+    version = write([event], source=f"consent revoke {bank}:{uscc}")
     out.print(f"revoked consent {bank}:{uscc} (governance version {version})", highlight=False)
+
+
+@consent_app.command("list")
+@friendly
+def list_cmd(
+    bank: Annotated[str | None, typer.Option(help="only this bank's")] = None,
+    uscc: Annotated[str | None, typer.Option(help="only this enterprise's")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+) -> None:
+    """The consents in force (the fold of the ledger), with their grant's source."""
+    gov = read_current()
+    now = datetime.now(UTC)
+    shown = 0
+    for key, consent in sorted(gov.consents.items()):
+        if (bank and consent.bank != bank) or (uscc and consent.uscc != uscc):
+            continue
+        grant = gov.consent_grants.get(key)
+        state = (
+            "revoked"
+            if consent.revoked
+            else ("in force" if consent.covers_any(now) else "expired or not yet valid")
+        )
+        row = {
+            "bank": consent.bank,
+            "uscc": consent.uscc,
+            "categories": consent.categories,
+            "granted_at": consent.granted_at.isoformat(),
+            "expires_at": consent.expires_at.isoformat(),
+            "state": state,
+            "source": grant.source if grant else "",
+        }
+        shown += 1
+        if as_json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            cats = "all" if consent.categories == "all" else ",".join(consent.categories)
+            out.print(
+                f"{consent.bank:<6} {consent.uscc}  {state:<8} {cats}"
+                f"  {consent.granted_at.date()}..{consent.expires_at.date()}  {row['source']}",
+                highlight=False,
+            )
+    if not as_json:
+        out.print(f"{shown} consent(s), governance version {gov.version}", highlight=False)
 
 
 def _counts(gov: Governance) -> str:
     return (
+        f"{len(gov.banks)} bank(s), {len(gov.agencies)} agenc(ies), "
         f"{len(gov.entrustments)} entrustment(s), {len(gov.agreements)} agreement(s), "
         f"{len(gov.consents)} consent(s)"
     )

@@ -39,9 +39,7 @@ DAY_MS = 24 * 3600 * 1000
 # The only topic configs that plans compare and apply changes; a key we never declare
 # is left to the broker's defaults and to whoever set it.
 MANAGED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes")
-SYSTEM_TOPICS = frozenset(
-    {names.ENTRUSTMENTS, names.AGREEMENTS, names.CONSENTS, names.AUDIT, names.DLQ}
-)
+SYSTEM_TOPICS = frozenset({*names.GOVERNANCE_TOPICS, names.AUDIT, names.DLQ})
 # -1 is the broker's default.replication.factor: 1 on the local stack, 3 on three brokers.
 REPLICATION = -1
 
@@ -84,10 +82,15 @@ def bank_spec(bank: str, category: str, partitions: int, retention_days: int) ->
 
 def system_specs(partitions: int = 3) -> list[TopicSpec]:
     compact = {"cleanup.policy": "compact"}
+    # Ledgers keep every entry: the consents in force are the fold of all of them, and the
+    # governance log says when each version was applied, by whom and what it changed.
+    ledger = {"cleanup.policy": "delete", "retention.ms": "-1"}
     return [
+        TopicSpec(names.PARTIES, 1, compact),
         TopicSpec(names.ENTRUSTMENTS, 1, compact),
         TopicSpec(names.AGREEMENTS, 1, compact),
-        TopicSpec(names.CONSENTS, partitions, compact),
+        TopicSpec(names.CONSENTS, partitions, ledger),
+        TopicSpec(names.GOVERNANCE_LOG, 1, ledger),
         TopicSpec(
             names.AUDIT,
             partitions,
@@ -105,10 +108,13 @@ def desired_topics(
     """Every source topic, the system topics, and a bank topic per granted category.
 
     Bank topics keep their source topic's partition count (per-enterprise order end to
-    end) and the longest retention any agreement of that bank grants the category.
+    end) and the longest retention any agreement of that bank grants the category. A
+    suspended agreement keeps its topics (it may be reinstated); a terminated one does not.
     """
     retention: dict[tuple[str, str], int] = {}
     for agreement in agreements:
+        if agreement.status == "terminated":
+            continue  # a terminated agreement grants nothing: its topics are extra
         for grant in agreement.grants:
             if grant.category not in catalog:
                 raise TopicError(

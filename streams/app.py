@@ -79,6 +79,15 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
         if unread:
             log.warning("source topics not read until workers restart: %s", ", ".join(unread))
 
+    @app.timer(interval=5.0)
+    async def recreate_missing_bank_topics() -> None:
+        # A bank topic deleted by hand (or by a prune from an older folder) must not stop
+        # the worker: sends to it would wait for metadata and hold up every bank.
+        try:
+            await bank_topics.refresh()
+        except Exception as exc:
+            log.warning("checking bank topics failed: %s", exc)
+
     @app.agent(source)
     async def fan_out(stream: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -117,11 +126,15 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
     @app.page("/status")
     async def status(web: Any, request: Any) -> Any:
         gov = feed.current
+        mark = feed.mark
         return web.json(
             {
                 "app_id": worker.app_id,
                 "governance_ready": feed.ready.is_set(),
+                # The version in force here: every record of it read, none of a later one.
                 "governance_version": gov.version,
+                "governance_applied_at": mark.applied_at.isoformat() if mark else None,
+                "banks": gov.active_banks(),
                 "agreements": len(gov.agreements),
                 "entrustments": len(gov.entrustments),
                 "consents": len(gov.consents),
@@ -136,13 +149,16 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> faust.App:
 
 
 class BankTopics:
-    """Creates a bank topic when first needed, with its source topic's partition count."""
+    """Creates a bank topic when first needed, with its source topic's partition count,
+    and again when it has gone missing."""
 
     def __init__(self, topics: Topics) -> None:
         self.topics = topics
         self.known: dict[str, int] = {}
+        self.needed: dict[str, tuple[str, int]] = {}
 
     async def ensure(self, name: str, source_topic: str, retention_days: int) -> None:
+        self.needed[name] = (source_topic, retention_days)
         if name in self.known:
             return
         # The admin client blocks: keep it off the event loop.
@@ -150,10 +166,21 @@ class BankTopics:
         self.known.update(await loop.run_in_executor(None, self.topics.partitions))
         if name in self.known:
             return
+        await loop.run_in_executor(None, self._create, name, source_topic, retention_days)
+
+    async def refresh(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.known = await loop.run_in_executor(None, self.topics.partitions)
+        for name, (source_topic, retention_days) in list(self.needed.items()):
+            if name not in self.known:
+                log.warning("bank topic %s is missing: creating it again", name)
+                await loop.run_in_executor(None, self._create, name, source_topic, retention_days)
+
+    def _create(self, name: str, source_topic: str, retention_days: int) -> None:
         match = names.BANK_RE.match(name)
         if match is None:
             raise ValueError(f"not a bank topic: {name}")
-        partitions = self.known[source_topic]
+        partitions = self.known.get(source_topic) or self.topics.partitions()[source_topic]
         spec = bank_spec(match.group("bank"), match.group("category"), partitions, retention_days)
-        await loop.run_in_executor(None, self.topics.ensure, [spec])
+        self.topics.ensure([spec])
         self.known[name] = partitions

@@ -17,7 +17,7 @@ from governance.cel import profile_from_registration
 from governance.decision import Decision, Event, Reason, decide, delivered_fields
 from governance.models import Agreement, Governance, Grant
 from schemas import names
-from schemas.catalog import BANKS, Catalog
+from schemas.catalog import Catalog
 from schemas.derive import bank_envelope
 from schemas.errors import SchemaError
 from schemas.serde import AvroSerde, encode_with
@@ -73,7 +73,6 @@ class FanOut:
         self.catalog = catalog
         self.serde = serde
         self.mask_keys = mask_keys
-        self.banks = list(BANKS)
         self._writers: dict[tuple[str, str, str, int], tuple[int, Any]] = {}
         self._audit: tuple[int, Any] | None = None
 
@@ -107,7 +106,8 @@ class FanOut:
         event_id = msg.header(h.ID) or position
         out: list[Outgoing] = []
         decisions = []
-        for bank in self.banks:
+        # The banks of the governance in force: onboarding a bank is data, not code.
+        for bank in gov.active_banks():
             decision = decide(event, bank, gov, profile, now, self.mask_keys)
             if decision.delivered:
                 try:
@@ -128,8 +128,9 @@ class FanOut:
         assert grant is not None
         topic = names.bank_topic(decision.bank, event.category)
         schema_id, parsed = self._writer(agreement, grant, decision.bank, event.category, topic)
+        op = decision.op or event.op
         value = {
-            "op": event.op,
+            "op": op,
             "before": decision.before,
             "after": decision.after,
             "source": decoded.source,
@@ -144,7 +145,8 @@ class FanOut:
         ]
         keep = grant.retention_days
         records = [Outgoing(topic, msg.key, encoded, headers, msg.partition, keep)]
-        if event.op == "d":
+        if op == "d":
+            # The record left the bank's copy (deleted, or out of its filtered view).
             records.append(Outgoing(topic, msg.key, None, headers, msg.partition, keep))
         return records
 
@@ -179,6 +181,7 @@ class FanOut:
             "category": event.category,
             "uscc": event.uscc,
             "op": event.op,
+            "bank_op": d.op if d.delivered else None,
             "bank": d.bank,
             "decision": "delivered" if d.delivered else "denied",
             "reason": d.reason.value,

@@ -53,6 +53,10 @@ class CompactedFeed:
     def after_batch(self, changed: bool) -> None:
         """Called after each batch (and once when first ready)."""
 
+    def at_end(self, topic: str, partition: int, offset: int) -> bool:
+        """A partition was read to its end, `offset`; True when that changes the state."""
+        return False
+
     def _run(self) -> None:
         # Never give up: a feed that stopped would leave its worker deciding on a stale
         # state (a suspension not taking effect). Read again from the beginning instead.
@@ -80,6 +84,8 @@ class CompactedFeed:
                         changed |= self.apply(msg)
                     elif err.code() == KafkaError._PARTITION_EOF:
                         pending.discard((msg.topic() or "", msg.partition() or 0))
+                        end = msg.offset() or 0
+                        changed |= self.at_end(msg.topic() or "", msg.partition() or 0, end)
                     else:
                         log.warning("%s read error: %s", self.name, err.str())
                 if not pending and (changed or not caught_up):

@@ -1,22 +1,91 @@
-"""Every worker's full view of governance, kept from the compacted governance topics.
+"""Every worker's full view of governance, kept from the governance topics.
 
-After each batch it swaps in a new immutable `Governance` snapshot, so a decision always
-reads one consistent state and a change takes effect within a poll interval, without
-restarts.
+An apply is one version: its records and, last, a `VersionMark` naming the offsets its
+records landed at, all in one Kafka transaction (read_committed: an aborted apply is
+never seen). Records arrive on several topics and partitions, in no common order, so
+they wait here until the mark of their version has been read and every partition has
+been read past the offsets it names; only then does the version come into force, whole.
+The decision always reads one immutable `Governance` snapshot of one version.
+
+A tombstone written by hand (deleting a record outside `apply`) takes effect at once:
+removing a record can only narrow what banks receive.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Message
 
 from governance import codec
-from governance.models import Agreement, Consent, Entrustment, Governance
+from governance.models import (
+    Agency,
+    Agreement,
+    Bank,
+    Consent,
+    ConsentEvent,
+    Entrustment,
+    Governance,
+    VersionMark,
+    fold_consent,
+)
+from schemas import names
 from streams.feed import CompactedFeed
 
 log = logging.getLogger("sharebus.governance")
+
+
+@dataclass(frozen=True)
+class _Pending:
+    topic: str
+    key: str
+    record: codec.Stored
+    version: int
+
+
+class GovernanceState:
+    """The records in force, by topic and key, and the fold of the consent ledger."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, dict[str, Agreement | Entrustment | Bank | Agency]] = {}
+        self.consents: dict[str, Consent] = {}
+        self.grants: dict[str, ConsentEvent] = {}
+        self.grant_ids: set[str] = set()
+
+    def take(self, topic: str, key: str, record: codec.Stored) -> None:
+        if isinstance(record, ConsentEvent):
+            folded = fold_consent(self.consents.get(key), record)
+            if folded is None:
+                self.consents.pop(key, None)
+            else:
+                self.consents[key] = folded
+            if record.action == "grant":
+                self.grants[key] = record
+                self.grant_ids.add(record.grant_id)
+        elif not isinstance(record, VersionMark):
+            self.records.setdefault(topic, {})[key] = record
+
+    def forget(self, topic: str, key: str) -> bool:
+        if topic == names.CONSENTS:
+            self.grants.pop(key, None)
+            return self.consents.pop(key, None) is not None
+        return self.records.get(topic, {}).pop(key, None) is not None
+
+    def snapshot(self, version: int) -> Governance:
+        folder = [r for table in self.records.values() for r in table.values()]
+        gov = Governance.of(folder, version=version)
+        return Governance(
+            entrustments=gov.entrustments,
+            agreements=gov.agreements,
+            consents=dict(self.consents),
+            version=version,
+            banks=gov.banks,
+            agencies=gov.agencies,
+            consent_grants=dict(self.grants),
+            grant_ids=frozenset(self.grant_ids),
+        )
 
 
 class GovernanceFeed(CompactedFeed):
@@ -25,33 +94,69 @@ class GovernanceFeed(CompactedFeed):
     name = "governance-feed"
 
     def __init__(self, kafka_conf: dict[str, Any], poll: float = 0.1) -> None:
-        super().__init__(kafka_conf, list(codec.KIND_OF_TOPIC), poll)
-        self._records: dict[str, dict[str, Agreement | Entrustment | Consent]] = {
-            topic: {} for topic in codec.KIND_OF_TOPIC
-        }
-        self._version = 0
+        # read_committed: the records of an aborted apply are never seen.
+        conf = {**kafka_conf, "isolation.level": "read_committed"}
+        super().__init__(conf, list(names.GOVERNANCE_TOPICS), poll)
+        self._state = GovernanceState()
+        self._pending: list[_Pending] = []
+        self._marks: dict[int, VersionMark] = {}
+        self._read_to: dict[str, int] = {}
+        self._dirty = False
+        self.mark: VersionMark | None = None
         self.current = Governance()
 
     def apply(self, msg: Message) -> bool:
-        table = self._records.get(msg.topic() or "")
+        topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
+        self._read_to[f"{topic}/{partition}"] = offset + 1
         key = msg.key()
-        if table is None or key is None:
-            return False
+        if key is None:
+            return True
         name = key.decode()
         value = msg.value()
         if value is None:
-            return table.pop(name, None) is not None
+            self._dirty |= self._state.forget(topic, name)
+            return True
         try:
             record, version = codec.decode(value)
         except ValueError as exc:
             # Only `sharebus governance apply` writes here, after validating: say so loudly.
-            log.error("unreadable governance record %s/%s ignored: %s", msg.topic(), name, exc)
-            return False
-        table[name] = record
-        self._version = max(self._version, version)
+            log.error("unreadable governance record %s/%s ignored: %s", topic, name, exc)
+            return True
+        if isinstance(record, VersionMark):
+            if record.version > (self.mark.version if self.mark else 0):
+                self._marks[record.version] = record
+        elif self.mark is not None and version <= self.mark.version:
+            # Part of a version already in force (its mark was read first).
+            self._state.take(topic, name, record)
+            self._dirty = True
+        else:
+            self._pending.append(_Pending(topic, name, record, version))
         return True
 
+    def at_end(self, topic: str, partition: int, offset: int) -> bool:
+        where = f"{topic}/{partition}"
+        if offset > self._read_to.get(where, 0):
+            self._read_to[where] = offset
+            return True
+        return False
+
     def after_batch(self, changed: bool) -> None:
-        records = [r for table in self._records.values() for r in table.values()]
-        self.current = Governance.of(records, version=self._version)
-        log.info("governance version %s applied", self._version)
+        for version in sorted(self._marks):
+            mark = self._marks[version]
+            if not all(self._read_to.get(p, 0) > o for p, o in mark.offsets.items()):
+                break  # versions come into force in order
+            del self._marks[version]
+            waiting = []
+            for p in self._pending:
+                if p.version <= version:
+                    self._state.take(p.topic, p.key, p.record)
+                else:
+                    waiting.append(p)
+            self._pending = waiting
+            self.mark = mark
+            self._dirty = True
+        if self._dirty or not self.ready.is_set():
+            version = self.mark.version if self.mark else 0
+            self.current = self._state.snapshot(version)
+            self._dirty = False
+            log.info("governance version %s in force", version)

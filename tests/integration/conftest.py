@@ -119,14 +119,20 @@ def unique() -> str:
 
 @pytest.fixture(scope="session")
 def sample_governance(kafka_settings: KafkaSettings) -> int:
-    """The sample governance of examples/governance, applied; its version."""
+    """The sample governance of examples/governance, applied (reconciled); its version."""
+    return apply_sample(kafka_settings)
+
+
+def apply_sample(kafka_settings: KafkaSettings) -> int:
+    """Reconcile the cluster to the sample folder; the version then in force."""
     from governance.loader import governance_from_dir
-    from sharebus.governance_cmd import records_of, write
+    from sharebus.governance_log import apply_folder, read_current
     from sharebus.topics import Topics, desired_topics
 
     gov = governance_from_dir(GOVERNANCE)
     Topics(kafka_settings).ensure(desired_topics(load_catalog(), list(gov.agreements.values())))
-    return write(records_of(gov), kafka_settings)
+    _, version = apply_folder(GOVERNANCE, kafka_settings)
+    return version or read_current(kafka_settings).version
 
 
 @dataclass

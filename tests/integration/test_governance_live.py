@@ -16,9 +16,15 @@ from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
 from schemas.generate import Enterprise, population, records
-from sharebus.governance_cmd import records_of, write
+from sharebus.governance_log import read_current, write
 from sharebus.settings import KafkaSettings
-from tests.integration.conftest import GOVERNANCE, Endpoints, WorkerProcess, run_cli
+from tests.integration.conftest import (
+    GOVERNANCE,
+    Endpoints,
+    WorkerProcess,
+    apply_sample,
+    run_cli,
+)
 from tests.integration.reading import audit_until, end_offsets, header, read_since
 
 CATALOG = load_catalog()
@@ -28,7 +34,7 @@ PAYMENT = CATALOG.get("tax.payment-record")
 @pytest.fixture
 def restore_governance(kafka_settings: KafkaSettings, sample_governance: int) -> Iterator[None]:
     yield
-    write(records_of(governance_from_dir(GOVERNANCE)), kafka_settings)
+    apply_sample(kafka_settings)
 
 
 def enterprise(scale: str, seed: int) -> Enterprise:
@@ -81,34 +87,42 @@ def test_suspension_and_reinstatement_take_effect_without_restart(
     assert worker.alive()
 
 
-def test_consent_revocation_stops_deliveries_at_once(
+def test_consent_revocation_stops_deliveries_and_a_folder_apply_keeps_it_revoked(
     endpoints: Endpoints,
     kafka_settings: KafkaSettings,
     sample_governance: int,
     worker: WorkerProcess,
     restore_governance: None,
+    unique: str,
 ) -> None:
     worker.wait_governance(sample_governance)
-    gov = governance_from_dir(GOVERNANCE)
-    consented = {
-        c.uscc
-        for c in gov.consents.values()
-        if c.bank == "spdb" and not c.revoked and c.categories == "all"
-    }
-    ent = next(e for e in population(1000, seed=7) if e.uscc in consented)
-    spdb_categories = [g.category for a in gov.agreements_of("spdb") for g in a.grants]
-    category = spdb_categories[0]
-    assert publish_and_audit(kafka_settings, category, ent)["spdb"]["reason"] in (
-        "delivered",
-        "filtered",
-    )
+    # An enterprise of its own, consenting through the CLI: no other test depends on it.
+    ent = enterprise("SMALL", int(unique, 16) % 10_000 + 20_000)
+    granted = run_cli(endpoints, "consent", "grant", "--bank", "spdb", "--uscc", ent.uscc)
+    assert granted.returncode == 0, granted.stderr
+    worker.wait_governance(version_in(granted.stdout))
+    category = "tax.payment-record"
+    assert publish_and_audit(kafka_settings, category, ent)["spdb"]["reason"] == "delivered"
 
     revoke = run_cli(endpoints, "consent", "revoke", "--bank", "spdb", "--uscc", ent.uscc)
     assert revoke.returncode == 0, revoke.stderr
-    version = int(revoke.stdout.split("governance version ")[1].rstrip(")\n"))
-    worker.wait_governance(version)
+    worker.wait_governance(version_in(revoke.stdout))
     after = publish_and_audit(kafka_settings, category, ent)["spdb"]
     assert after["reason"] == "no-consent" and after["decision"] == "denied"
+
+    # The folder and the ledger never fight: applying the folder again keeps it revoked.
+    applied = run_cli(endpoints, "governance", "apply", str(GOVERNANCE))
+    assert applied.returncode == 0, applied.stderr
+    assert "consent(s) to grant" in applied.stdout
+    listed = run_cli(endpoints, "consent", "list", "--uscc", ent.uscc, "--json")
+    assert json.loads(listed.stdout)["state"] == "revoked", listed.stdout
+    worker.wait_governance(read_current(kafka_settings).version)
+    again = publish_and_audit(kafka_settings, category, ent)["spdb"]
+    assert again["reason"] == "no-consent"
+
+
+def version_in(stdout: str) -> int:
+    return int(stdout.split("governance version ")[1].split(")")[0])
 
 
 def test_bad_governance_changes_nothing_and_says_why(
@@ -121,7 +135,7 @@ def test_bad_governance_changes_nothing_and_says_why(
         "effective_from: 2026-01-01T00:00:00Z\neffective_until: 2027-01-01T00:00:00Z\n"
         "grants:\n  - category: tax.nope\n    fields: [uscc]\n    filter: 'record.x >'\n"
     )
-    before = {t: end_offsets(kafka_settings, t) for t in (names.AGREEMENTS, names.CONSENTS)}
+    before = {t: end_offsets(kafka_settings, t) for t in names.GOVERNANCE_TOPICS}
     result = run_cli(endpoints, "governance", "apply", str(bad))
     assert result.returncode == 1
     assert "nobank" in result.stderr and "tax.nope" in result.stderr

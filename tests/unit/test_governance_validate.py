@@ -33,7 +33,13 @@ def consent(uscc: str = "91350100M000100Y43", bank: str = "spdb", extra: str = "
     )
 
 
+PARTIES = "\n---\n".join(
+    (SAMPLE / "parties" / name).read_text("utf-8") for name in ("banks.yaml", "agencies.yaml")
+)
+
+
 def problems(tmp_path: Path, **files: str) -> list[str]:
+    files = {"parties_yaml": PARTIES, **files}
     for name, text in files.items():
         path = tmp_path / name.replace("__", "/").replace("_", ".", 1)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -79,8 +85,8 @@ def test_pydantic_errors_are_one_per_field_with_file_line_and_location(tmp_path:
 def test_kind_is_required_and_must_be_known(tmp_path: Path) -> None:
     found = problems(tmp_path, a_yaml="id: x\n---\nkind: agrement\nid: y\n---\n- a list\n")
     assert found == [
-        "a.yaml:1: kind is required: entrustment, agreement, consent",
-        "a.yaml:3: unknown kind 'agrement': entrustment, agreement, consent",
+        "a.yaml:1: kind is required: bank, agency, entrustment, agreement, consent",
+        "a.yaml:3: unknown kind 'agrement': bank, agency, entrustment, agreement, consent",
         "a.yaml:6: a document must be a mapping (a record)",
     ]
 
@@ -97,7 +103,7 @@ def test_unknown_category_field_and_bank(tmp_path: Path) -> None:
     )
     found = problems(tmp_path, a_yaml=agreement(grants, bank="icbc"))
     assert found == [
-        "a.yaml:1: unknown bank 'icbc' in agreement ccb-x (ccb, bocom, spdb, bosc)",
+        "a.yaml:1: unknown bank 'icbc' in agreement ccb-x (bocom, bosc, ccb, spdb)",
         "a.yaml:1: unknown category 'tax.nope' in grant of agreement ccb-x",
         "a.yaml:1: grant tax.payment-record of agreement ccb-x:"
         " tax.payment-record has no field 'amount'",
@@ -161,7 +167,7 @@ def test_entrustment_problems(tmp_path: Path) -> None:
     )
     assert found == [
         "mint.yaml:1: unknown agency 'mint' in entrustment"
-        " (tax, hrss, planning, ecology, housing, market, stc, court)",
+        " (court, ecology, housing, hrss, market, planning, stc, tax)",
         "mint.yaml:1: category 'tax.arrears' in entrustment of mint belongs to agency tax",
         "tax.yaml:1: entrustment of tax lists tax.arrears twice",
         "tax.yaml:1: category 'hrss.social-insurance' in entrustment of tax belongs to agency hrss",
@@ -210,7 +216,7 @@ def test_consent_problems(tmp_path: Path) -> None:
         + consent(uscc="91350100M000100Y44").replace("2027-01-01", "2025-01-01"),
     )
     assert found == [
-        "a.yaml:1: consent icbc:91350100M000100Y43: unknown bank 'icbc'",
+        "a.yaml:1: consent icbc:91350100M000100Y43: unknown bank 'icbc' (bocom, bosc, ccb, spdb)",
         "a.yaml:1: consent icbc:91350100M000100Y43: unknown category 'tax.nope'",
         "a.yaml:8: consent spdb:91350100M000100Y44: invalid USCC:"
         " '91350100M000100Y44' has check character 4, expected 3",
@@ -223,6 +229,7 @@ def test_an_invalid_folder_raises_with_every_problem_listed(tmp_path: Path) -> N
     (tmp_path / "b.yml").write_text(TAX + "categories: [tax.nope]\n")
     (tmp_path / "c.yaml").write_text("kind: consent\nuscc: [\n")
     (tmp_path / "notes.txt").write_text("not governance: ignored")
+    (tmp_path / "parties.yaml").write_text(PARTIES)
     with pytest.raises(GovernanceError) as caught:
         governance_from_dir(tmp_path, CATALOG)
     lines = str(caught.value).splitlines()
@@ -234,6 +241,7 @@ def test_an_invalid_folder_raises_with_every_problem_listed(tmp_path: Path) -> N
 
 def test_a_valid_folder_becomes_a_governance(tmp_path: Path) -> None:
     (tmp_path / "x").mkdir()
+    (tmp_path / "parties.yaml").write_text(PARTIES)
     (tmp_path / "x" / "all.yaml").write_text(
         TAX + "categories: [tax.payment-record]\n---\n" + agreement(PAYMENTS) + "---\n" + consent()
     )
