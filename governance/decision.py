@@ -32,6 +32,7 @@ class Reason(StrEnum):
     no_agreement = "no-agreement"
     not_in_window = "not-in-window"
     suspended = "suspended"
+    terminated = "terminated"
     no_consent = "no-consent"
     filtered = "filtered"
     error = "error"
@@ -229,7 +230,10 @@ def _agreement(
     if not active:
         agreement, grant = _latest(granting)
         detail = "; ".join(f"agreement {a.id} is {a.status.value}" for a, _ in granting)
-        return _deny_with(bank, Reason.suspended, agreement, grant, detail)
+        # Suspended may come back; terminated (ended, or no longer in the folder) will not.
+        paused = any(a.status is Status.suspended for a, _ in granting)
+        reason = Reason.suspended if paused else Reason.terminated
+        return _deny_with(bank, reason, agreement, grant, detail)
     current = [(a, g) for a, g in active if a.in_window(now)]
     if not current:
         agreement, grant = _latest(active)

@@ -109,7 +109,9 @@ def expect(
         return "no-agreement", None
     active = [(a, g) for a, g in granting if a.status == Status.active]
     if not active:
-        return "suspended", None
+        if any(a.status == Status.suspended for a, _ in granting):
+            return "suspended", None
+        return "terminated", None
     current = [(a, g) for a, g in active if a.effective_from <= now < a.effective_until]
     if not current:
         return "not-in-window", None

@@ -109,9 +109,9 @@ def test_a_category_not_entrusted_is_never_shared() -> None:
 
 
 def test_suspended_and_out_of_window_are_denied() -> None:
-    for status in ("suspended", "terminated"):
+    for status, reason in (("suspended", Reason.suspended), ("terminated", Reason.terminated)):
         d = decide(EVENT, "ccb", gov(agreement(status=status)), None, NOW, KEYS)
-        assert d.reason is Reason.suspended and status in d.detail
+        assert d.reason is reason and status in d.detail
     ended = agreement(effective_until=NOW)  # the window ends now: it is closed
     assert decide(EVENT, "ccb", gov(ended), None, NOW, KEYS).reason is Reason.not_in_window
     starts = agreement(effective_from=NOW)  # the window starts now: it is open

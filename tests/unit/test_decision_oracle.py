@@ -217,7 +217,9 @@ def oracle(case: dict[str, Any]) -> Expected:
         return Expected(Reason.no_agreement)
     active = [(a, g) for a, g in granting if a["status"] == "active"]
     if not active:
-        return Expected(Reason.suspended)
+        if any(a["status"] == "suspended" for a, _ in granting):
+            return Expected(Reason.suspended)
+        return Expected(Reason.terminated)
     current = [(a, g) for a, g in active if a["from"] <= now < a["until"]]
     if not current:
         return Expected(Reason.not_in_window)

@@ -249,3 +249,12 @@ def test_a_valid_folder_becomes_a_governance(tmp_path: Path) -> None:
     assert gov.version == 3
     assert set(gov.entrustments) == {"tax"} and set(gov.agreements) == {"ccb-x"}
     assert set(gov.consents) == {"spdb:91350100M000100Y43"}
+
+
+def test_a_filter_that_would_fail_at_run_time_is_refused_with_file_and_line(
+    tmp_path: Path,
+) -> None:
+    grant = PAYMENTS + "    filter: record.late_fee > 100.0\n"
+    found = only(problems(tmp_path, a_yaml=agreement(grant.replace("amount_paid]", "late_fee]"))))
+    assert found.startswith("a.yaml:1: filter of ccb-x grant tax.payment-record: fails on")
+    assert "record.late_fee is null" in found
