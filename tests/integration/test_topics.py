@@ -4,6 +4,7 @@ it; plans are cut down to them, so a prune never touches anyone else's topics.""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -171,6 +172,7 @@ grants:
     retention_days: 5
 """
     )
+    shutil.copytree(GOVERNANCE / "parties", tmp_path / "parties")
     runner = CliRunner()
 
     applied = runner.invoke(topics_app, ["apply", "--governance", str(tmp_path)])
