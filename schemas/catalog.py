@@ -30,6 +30,7 @@ AGENCIES: dict[str, str] = {
     "court": "High People's Court 高级人民法院",
 }
 
+
 @dataclass(frozen=True)
 class Field:
     name: str

@@ -17,3 +17,8 @@ class RegistryError(SchemaError):
 
 class DecodeError(SchemaError):
     """Bytes on a topic are not a record this bus can read."""
+
+
+class RegistryUnavailable(RegistryError):
+    """The schema registry could not be reached or failed (5xx): a transient state to wait
+    out, never a reason to drop or deny a record."""

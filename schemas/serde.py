@@ -18,7 +18,7 @@ import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from schemas.errors import DecodeError, RegistryError, SchemaError
+from schemas.errors import DecodeError, RegistryError, RegistryUnavailable, SchemaError
 
 MAGIC = 0
 COMPATIBILITY = "BACKWARD"
@@ -38,6 +38,7 @@ class AvroSerde:
         self._writers: dict[tuple[str, str], tuple[int, Any]] = {}
         self._readers: dict[int, Any] = {}
         self._checked: set[str] = set()
+        self._subject_ids: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
 
     # ---- writing -----------------------------------------------------------------
@@ -58,9 +59,11 @@ class AvroSerde:
                 self._backward_if_new(subject)
                 schema_id = self.registry.register_schema(subject, Schema(text, "AVRO"))
             except SchemaRegistryError as exc:
+                if _transient(exc):
+                    raise RegistryUnavailable(f"schema registry failed: {exc}") from exc
                 raise RegistryError(f"registry refused {subject}: {exc.error_message}") from exc
             except Exception as exc:
-                raise RegistryError(f"schema registry unreachable: {exc}") from exc
+                raise RegistryUnavailable(f"schema registry unreachable: {exc}") from exc
             self._writers[key] = (schema_id, parsed)
             self._readers.setdefault(schema_id, parsed)
             return schema_id, parsed
@@ -96,9 +99,11 @@ class AvroSerde:
             try:
                 registered = self.registry.get_schema(schema_id)
             except SchemaRegistryError as exc:
+                if _transient(exc):
+                    raise RegistryUnavailable(f"schema registry failed: {exc}") from exc
                 raise DecodeError(f"schema id {schema_id} unknown to the registry") from exc
             except Exception as exc:
-                raise RegistryError(f"schema registry unreachable: {exc}") from exc
+                raise RegistryUnavailable(f"schema registry unreachable: {exc}") from exc
             parsed = parse_schema(json.loads(registered.schema_str or "{}"))
             self._readers[schema_id] = parsed
             return parsed
@@ -116,6 +121,47 @@ class AvroSerde:
         if not isinstance(value, dict):
             raise DecodeError(f"schema id {schema_id} is not a record schema")
         return schema_id, value
+
+    def reachable(self) -> bool:
+        """Whether the registry answers now (a cheap request)."""
+        try:
+            self.registry.get_compatibility()
+        except SchemaRegistryError as exc:
+            return not _transient(exc)
+        except Exception:
+            return False
+        return True
+
+    def subject_ids(self, subject: str, refresh: bool = False) -> frozenset[int]:
+        """The schema ids of every version of `subject` (cached; `refresh` asks again)."""
+        cached = self._subject_ids.get(subject)
+        if cached is not None and not refresh:
+            return cached
+        try:
+            versions = self.registry.get_versions(subject)
+            found = (self.registry.get_version(subject, v).schema_id for v in versions)
+            ids = frozenset(i for i in found if i is not None)
+        except SchemaRegistryError as exc:
+            if _transient(exc):
+                raise RegistryUnavailable(f"schema registry failed: {exc}") from exc
+            ids = frozenset()  # no such subject: no id belongs to it
+        except Exception as exc:
+            raise RegistryUnavailable(f"schema registry unreachable: {exc}") from exc
+        self._subject_ids[subject] = ids
+        return ids
+
+    def belongs(self, schema_id: int, subject: str) -> bool:
+        """Whether `schema_id` is a version of `subject`: a record framed with another
+        category's schema must not be read as this topic's category."""
+        if schema_id in self.subject_ids(subject):
+            return True
+        return schema_id in self.subject_ids(subject, refresh=True)
+
+
+def _transient(exc: SchemaRegistryError) -> bool:
+    """A 5xx (or no status: the request failed) is the registry's trouble, not the data's."""
+    status = exc.http_status_code
+    return status is None or status < 0 or status >= 500 or status == 429
 
 
 def frame_id(data: bytes) -> int:

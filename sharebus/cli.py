@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -96,20 +97,31 @@ def worker(
     """Run a fan-out worker (one or more processes; scale = partitions).
 
     Governance comes from the governance topics (`sharebus governance apply`); the status
-    page, with the governance version applied, is at http://127.0.0.1:<web port>/status.
+    page, with the governance version in force, is at http://127.0.0.1:<web port>/status,
+    and /health answers 503 while the worker is not processing. Kafka down at start is
+    waited for; SIGTERM or Ctrl-C stops the worker within seconds in any state.
     """
-    from faust import Worker
-
     from sharebus.settings import get_kafka_settings, get_worker_settings
-    from sharebus.topics import Topics, system_specs
-    from streams.app import create_app
+    from sharebus.topics import TopicError, Topics, system_specs
+    from streams.app import Worker, create_app
 
     settings = get_worker_settings()
     if app_id:
         settings = settings.model_copy(update={"app_id": app_id})
     kafka = get_kafka_settings()
-    Topics(kafka).ensure(system_specs())
-    Worker(create_app(kafka, settings), loglevel=loglevel).execute_from_commandline()
+    topics = Topics(kafka)
+    said = 0.0
+    while True:
+        try:
+            topics.ensure(system_specs())
+            break
+        except TopicError as exc:
+            if time.monotonic() - said > 30:
+                err.print(f"waiting for Kafka: {exc}", highlight=False)
+                said = time.monotonic()
+            time.sleep(2)
+    faust_app, pipeline = create_app(kafka, settings)
+    Worker(faust_app, pipeline, loglevel=loglevel).execute_from_commandline()
 
 
 @app.command()

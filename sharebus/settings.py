@@ -103,6 +103,9 @@ class WorkerSettings(BaseSettings):
     governance_dir: Path = Field(PROJECT_ROOT / "examples" / "governance")
     web_port: int = Field(6066, description="status page (GET /status); 0 turns it off")
     data_dir: Path = Field(PROJECT_ROOT / ".stack" / "worker")
+    session_timeout_ms: int = Field(
+        6000, ge=1000, description="how soon a dead worker's partitions move to the others"
+    )
     mask_keys: dict[str, SecretStr] = Field(
         default_factory=dict,
         description='per-bank HMAC keys for `hash` masks, as JSON: {"ccb": "<secret>", ...}',

@@ -19,8 +19,8 @@ from governance.models import Agreement, Governance, Grant
 from schemas import names
 from schemas.catalog import Catalog
 from schemas.derive import bank_envelope
-from schemas.errors import SchemaError
-from schemas.serde import AvroSerde, encode_with
+from schemas.errors import RegistryUnavailable, SchemaError
+from schemas.serde import AvroSerde, encode_with, frame_id
 from schemas.system import audit_schema
 from sharebus import headers as h
 
@@ -85,10 +85,18 @@ class FanOut:
             # The agency's tombstone after a delete; the worker sends its own per bank.
             return None
         try:
+            schema_id = frame_id(msg.value)
+            subject = self.catalog.get(category).subject
+            if not self.serde.belongs(schema_id, subject):
+                return self.dead_letter(
+                    msg, f"wrong schema: id {schema_id} is not a version of {subject}"
+                )
             _, envelope = self.serde.decode(msg.value)
             uscc = msg.key.decode() if msg.key is not None else ""
             event = Event(category, envelope["op"], uscc, envelope["before"], envelope["after"])
             return Decoded(event, envelope["source"], envelope["ts_ms"])
+        except RegistryUnavailable:
+            raise  # wait for the registry: a valid event is not a dead letter
         except (SchemaError, KeyError, TypeError, ValueError) as exc:
             return self.dead_letter(msg, f"undecodable: {exc}")
 
@@ -112,6 +120,8 @@ class FanOut:
             if decision.delivered:
                 try:
                     out.extend(self._deliver(decoded, decision, gov, msg, position))
+                except RegistryUnavailable:
+                    raise  # wait for the registry: not a denial
                 except SchemaError as exc:
                     # The bank schema could not be registered: deny, never deliver half.
                     decision = Decision(bank, Reason.error, detail=str(exc))
@@ -200,6 +210,9 @@ class FanOut:
         # The event id in a header too: readers can pick their events without decoding.
         headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, position.encode())]
         return Outgoing(names.AUDIT, msg.key, value, headers)
+
+    def serde_reachable(self) -> bool:
+        return self.serde.reachable()
 
     def dead_letter(self, msg: Source, reason: str) -> Outgoing:
         headers = [

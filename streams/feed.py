@@ -63,8 +63,11 @@ class CompactedFeed:
         while not self._stop.is_set():
             try:
                 self._read()
-            except Exception:
-                log.exception("%s failed; reading again in 5s", self.name)
+            except Exception as exc:
+                # Not ready while it has not read everything: deciding on a state with a
+                # gap would deny (or allow) wrongly. Readers wait for it to be ready again.
+                self.ready.clear()
+                log.warning("%s failed (%s); reading again in 5s", self.name, exc)
                 self._stop.wait(5)
 
     def _read(self) -> None:

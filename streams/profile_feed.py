@@ -16,6 +16,7 @@ from confluent_kafka import Message
 
 from governance.decision import Event
 from schemas import names
+from schemas.errors import RegistryUnavailable
 from schemas.serde import AvroSerde
 from streams.fanout import REGISTRATION, profile_of
 from streams.feed import CompactedFeed
@@ -56,6 +57,9 @@ class ProfileFeed(CompactedFeed):
                 _, env = self.serde.decode(value)
                 event = Event(REGISTRATION, env["op"], key.decode(), env["before"], env["after"])
                 profile = profile_of(event)
+            except RegistryUnavailable:
+                # Not ready until it is read: a missing profile would deny wrongly.
+                raise
             except Exception as exc:
                 # The worker sends such a message to the DLQ; here it is only skipped.
                 log.debug("registration %s/%s unreadable: %s", msg.partition(), msg.offset(), exc)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-from pathlib import Path
 
 from confluent_kafka import Producer
 
@@ -11,9 +10,10 @@ from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
 from schemas.generate import population, records
+from schemas.serde import AvroSerde, encode_with, registry_client
 from sharebus.settings import KafkaSettings
 from sharebus.topics import Topics, TopicSpec, system_specs
-from tests.integration.conftest import Endpoints, WorkerProcess, spawn_worker, stop_worker
+from tests.integration.conftest import WorkerProcess
 from tests.integration.reading import audit_until, end_offsets, header, read_since
 
 
@@ -50,16 +50,46 @@ def test_garbage_and_unknown_schema_ids_go_to_the_dlq(
     assert header(garbage, "sharebus_source").startswith("pub.tax.payment-record/")
     assert garbage.value() == b"\xde\xad\xbe\xef not avro", "the original bytes are kept"
     assert header(by_key[unknown_id_key], "sharebus_dlq_reason") == (
-        "undecodable: schema id 987654321 unknown to the registry"
+        "wrong schema: id 987654321 is not a version of pub.tax.payment-record-value"
     )
     decided = audit_until(kafka_settings, audit_start, {good_id})
     assert len(decided) == 4, "valid records are still decided, for every bank"
     assert worker.alive(), "the worker must not stop on bad input"
 
 
-def test_a_source_topic_of_no_category_goes_to_the_dlq(
-    endpoints: Endpoints, kafka_settings: KafkaSettings, unique: str, tmp_path: Path
+def test_a_record_framed_with_another_categorys_schema_goes_to_the_dlq(
+    kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str
 ) -> None:
+    catalog = load_catalog()
+    rating = catalog.get("tax.credit-rating")
+    serde = AvroSerde(registry_client(kafka_settings.registry()))
+    schema_id, parsed = serde.writer(rating.subject, rating.envelope())
+    row = next(records(rating, population(50, seed=5), 1, seed=int(unique, 16) % 1000))
+    source = {"agency": "tax", "system": "test", "sequence": 1}
+    value = encode_with(
+        schema_id,
+        parsed,
+        {"op": "c", "before": None, "after": row, "source": source, "ts_ms": 0},
+    )
+    dlq_start = end_offsets(kafka_settings, names.DLQ)
+    key = f"wrong-schema-{unique}".encode()
+    raw = Producer(kafka_settings.librdkafka())
+    raw.produce("pub.tax.payment-record", key=key, value=value)
+    assert raw.flush(10) == 0
+    by_key = dead_letters(kafka_settings, dlq_start, {key})
+    reason = header(by_key[key], "sharebus_dlq_reason")
+    assert reason == (
+        f"wrong schema: id {schema_id} is not a version of pub.tax.payment-record-value"
+    ), "a record of another category is never read as this topic's category"
+    assert worker.alive()
+
+
+def test_a_source_topic_created_after_the_worker_started_is_read_without_a_restart(
+    kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str
+) -> None:
+    """The workers subscribe to the pattern: a new `pub.` topic is read within seconds
+    (here one of no category, so its records go to the DLQ)."""
+    worker.wait_governance(0)
     stray_topic = f"pub.zz-unknown.t{unique}"
     topics = Topics(kafka_settings)
     topics.ensure([TopicSpec(stray_topic, 1), *system_specs()])
@@ -68,17 +98,11 @@ def test_a_source_topic_of_no_category_goes_to_the_dlq(
     stray_key = f"stray-{unique}".encode()
     raw.produce(stray_topic, key=stray_key, value=b"anything")
     assert raw.flush(10) == 0
-    # A worker of its own, reading only such topics: what a restarted worker does with a
-    # `pub.` topic that the catalog does not know.
-    own = spawn_worker(
-        endpoints, tmp_path, f"test-stray-{unique}", source_pattern=r"pub\.zz-unknown\..*"
-    )
     try:
         by_key = dead_letters(kafka_settings, dlq_start, {stray_key})
-        assert set(by_key) == {stray_key}, own.output()[-3000:]
+        assert set(by_key) == {stray_key}, worker.output()[-3000:]
         reason = header(by_key[stray_key], "sharebus_dlq_reason")
         assert reason == f"unknown category: topic {stray_topic}"
-        assert own.alive()
+        assert worker.alive()
     finally:
-        stop_worker(own)
         topics.admin.delete_topics([stray_topic])

@@ -127,7 +127,7 @@ def applied_version(stdout: str) -> int:
 def test_prune_never_deletes_a_topic_an_agreement_in_force_grants(
     endpoints: Endpoints, kafka_settings: KafkaSettings, sample_governance: int, folder: Path
 ) -> None:
-    stray = bank_spec("ccb", "stc.tech-sme", 3, 1)  # granted by nobody
+    stray = bank_spec("ccb", "housing.qualification", 3, 1)  # granted by nobody
     Topics(kafka_settings).ensure([stray])
     # A folder older than what is in force: it lacks bocom's agreement.
     (folder / "agreements" / "bocom-working-capital.yaml").unlink()

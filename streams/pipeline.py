@@ -1,0 +1,400 @@
+"""The fan-out loop: source topics in, bank topics, audit and dead letters out.
+
+It runs on librdkafka's clients (confluent-kafka) in a thread of its own, inside the
+faust app that serves the worker's web pages. Faust's own consumer could not subscribe
+by pattern, crashed when its subscription changed, acknowledged events whose processing
+had raised, and spent most of its time in its own machinery; here:
+
+- the group subscribes to the pattern (`^pub\\..*`): a new source topic is read within
+  seconds, without a restart;
+- events are processed in batches, one Kafka transaction each: the batch's outputs (bank
+  records, audit records, dead letters) and its source offsets commit together or not
+  at all, so a crash replays a batch without its first outputs ever being visible to
+  read_committed readers (exactly once for them; a read_uncommitted reader may see the
+  aborted copies, which carry the same `sharebus_source` and can be dropped by it);
+- an event that cannot be processed becomes a dead letter with the reason, never
+  nothing; a registry or broker outage is waited out (the batch is taken again from the
+  first unfinished event), never turned into a dead letter or a denial;
+- a dead worker's partitions move to the others within the session timeout (seconds).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    Producer,
+    TopicPartition,
+)
+
+from schemas import names
+from schemas.errors import RegistryUnavailable
+from sharebus.settings import KafkaSettings, WorkerSettings
+from sharebus.topics import Topics, bank_spec
+from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
+from streams.feed import CompactedFeed
+from streams.governance_feed import GovernanceFeed
+from streams.profile_feed import ProfileFeed
+
+log = logging.getLogger("sharebus.worker")
+
+BATCH = 1000
+BACKOFF_MAX = 30.0
+SAY_EVERY = 30.0  # an ongoing outage is said once per this many seconds, not per message
+
+
+class Outage(Exception):
+    """Something the worker waits out: the registry, the broker, a feed not ready."""
+
+
+class Pipeline:
+    """Consume, decide, produce, commit; `start()` it once, `stop()` it from anywhere."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        worker: WorkerSettings,
+        fanout: FanOut,
+        governance: GovernanceFeed,
+        profiles: ProfileFeed,
+    ) -> None:
+        self.kafka = kafka
+        self.worker = worker
+        self.fanout = fanout
+        self.governance = governance
+        self.profiles = profiles
+        self.topics = Topics(kafka)
+        self.counters: Counter[str] = Counter()
+        self.state = "starting"
+        self.problem = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="fan-out", daemon=True)
+        self._bank_topics: dict[str, int] = {}
+        self._needed: dict[str, tuple[str, int]] = {}
+        self._checked_topics = 0.0
+        self._said: dict[str, float] = {}
+        self._broker_down = False
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+    @property
+    def healthy(self) -> bool:
+        return self.state == "running"
+
+    def _run(self) -> None:
+        self._wait_ready(self.governance, self.profiles)
+        if self._stop.is_set():
+            self.state = "stopped"
+            return
+        consumer = Consumer(self._consumer_conf())
+        consumer.subscribe([f"^{self.worker.source_pattern}"])
+        producer = self._producer()
+        self.state = "running"
+        backoff = 1.0
+        try:
+            while not self._stop.is_set():
+                self._refresh_bank_topics()
+                batch = consumer.consume(BATCH, 0.05)
+                if not batch:
+                    continue
+                try:
+                    self._batch(consumer, producer, batch)
+                    backoff = 1.0
+                except Exception as exc:
+                    # Whatever it was, nothing of the batch is visible (its transaction
+                    # is aborted) and nothing is committed: read it again, after a pause.
+                    self._say("batch", f"a batch failed and is read again: {_one_line(exc)}")
+                    log.debug("batch failure", exc_info=True)
+                    producer = self._recover(consumer, producer)
+                    self._stop.wait(backoff)
+                    backoff = min(backoff * 2, BACKOFF_MAX)
+        finally:
+            self.state = "stopping"
+            with contextlib.suppress(KafkaException):
+                producer.abort_transaction(1)
+            consumer.close()
+            self.state = "stopped"
+
+    def _consumer_conf(self) -> dict[str, Any]:
+        return {
+            **self.kafka.librdkafka(),
+            "group.id": self.worker.app_id,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            # A dead worker's partitions move within seconds, and the survivors keep theirs.
+            "session.timeout.ms": self.worker.session_timeout_ms,
+            "heartbeat.interval.ms": max(self.worker.session_timeout_ms // 3, 500),
+            "partition.assignment.strategy": "cooperative-sticky",
+            # New source topics matching the pattern are found within seconds.
+            "topic.metadata.refresh.interval.ms": 5000,
+            "error_cb": self._client_error,
+        }
+
+    def _producer(self) -> Producer:
+        producer = Producer(
+            {
+                **self.kafka.librdkafka(),
+                # One transaction per batch: its outputs and its source offsets commit
+                # together or not at all. Unique per process; a zombie is fenced by the
+                # consumer group's generation when it tries to commit offsets.
+                "transactional.id": f"{self.worker.app_id}-{uuid.uuid4().hex[:12]}",
+                # A killed worker's open transaction blocks read_committed readers of its
+                # partitions until it times out: keep that short.
+                "transaction.timeout.ms": 10000,
+                "enable.idempotence": True,
+                "acks": "all",
+                "compression.type": "lz4",
+                "linger.ms": 5,
+                "batch.num.messages": 10000,
+                # murmur2 so that Java, aiokafka and librdkafka agree on partitions.
+                "partitioner": "murmur2_random",
+                "error_cb": self._client_error,
+            }
+        )
+        while True:
+            try:
+                producer.init_transactions(10)
+                return producer
+            except KafkaException as exc:
+                if self._stop.is_set():
+                    raise
+                self._say("init", f"waiting for Kafka's transaction coordinator: {exc}")
+
+    # ---- one batch -----------------------------------------------------------------
+
+    def _batch(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
+        gov = self.governance.current
+        done: dict[tuple[str, int], int] = {}
+        producer.begin_transaction()
+        for index, msg in enumerate(batch):
+            if self._stop.is_set():
+                break
+            err = msg.error()
+            if err is not None:
+                self._say("read", f"reading source topics: {err.str()}")
+                continue
+            try:
+                outgoing = self._event(msg, gov)
+            except Outage as exc:
+                # Keep what is done; take the rest again once the outage is over.
+                self._commit(consumer, producer, done)
+                self._rewind(consumer, batch[index:])
+                self._wait_out(str(exc))
+                return
+            for out in outgoing:
+                self._produce(producer, out)
+            done[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
+        if self._stop.is_set():
+            raise Outage("stopping: the batch is not committed")
+        self._commit(consumer, producer, done)
+
+    def _event(self, msg: Message, gov: Any) -> list[Outgoing]:
+        if not (self.governance.ready.is_set() and self.profiles.ready.is_set()):
+            raise Outage("governance or enterprise profiles are being read again")
+        src = Source(
+            msg.topic() or "",
+            msg.partition() or 0,
+            msg.offset() or 0,
+            msg.key(),
+            msg.value(),
+            _headers(msg),
+        )
+        try:
+            decoded = self.fanout.decode(src)
+            if decoded is None:
+                return []
+            if isinstance(decoded, Outgoing):
+                self.counters["dead_letters"] += 1
+                return [decoded]
+            event = decoded.event
+            if event.category == REGISTRATION and src.key is not None:
+                self.profiles.record(src.key, src.offset, profile_of(event))
+            outgoing, decisions = self.fanout.fan(decoded, src, gov, self.profiles.get(src.key))
+            for out in outgoing:
+                if out.topic.startswith(names.BANK_PREFIX):
+                    self._ensure_bank_topic(out.topic, src.topic, out.retention_days)
+        except RegistryUnavailable as exc:
+            raise Outage(str(exc)) from exc
+        except Exception as exc:
+            # Whatever went wrong, the event ends as a dead letter with the reason: never
+            # as nothing, and never half-delivered (nothing of it was produced yet).
+            log.exception("event %s could not be processed", src.position)
+            self.counters["dead_letters"] += 1
+            return [self.fanout.dead_letter(src, f"processing failed: {_one_line(exc)}")]
+        self.counters["events"] += 1
+        for d in decisions:
+            self.counters["delivered" if d.delivered else "denied"] += 1
+            self.counters[f"reason:{d.bank}:{d.reason.value}"] += 1
+        return outgoing
+
+    def _produce(self, producer: Producer, out: Outgoing) -> None:
+        for _ in range(600):
+            try:
+                producer.produce(
+                    out.topic,
+                    value=out.value,
+                    key=out.key,
+                    partition=out.partition if out.partition is not None else -1,
+                    headers=list(out.headers),
+                )
+                producer.poll(0)
+                return
+            except BufferError:
+                producer.poll(0.1)  # the local queue is full: let deliveries drain it
+            except KafkaException as exc:
+                code = exc.args[0].code()
+                if code not in (KafkaError._UNKNOWN_TOPIC, KafkaError._UNKNOWN_PARTITION):
+                    raise
+                # Deleted by hand since: create it again, then wait for its metadata.
+                self._bank_topics.pop(out.topic, None)
+                self._refresh_bank_topics(force=True)
+                producer.poll(0.1)
+        raise Outage(f"cannot produce to {out.topic}")
+
+    def _commit(
+        self, consumer: Consumer, producer: Producer, done: dict[tuple[str, int], int]
+    ) -> None:
+        """Commit the batch's transaction: its outputs and its source offsets, together."""
+        if done:
+            offsets = [TopicPartition(t, p, o) for (t, p), o in done.items()]
+            producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
+        while True:
+            try:
+                producer.commit_transaction(10)
+                return
+            except KafkaException as exc:
+                err = exc.args[0]
+                if not err.retriable() or self._stop.is_set():
+                    raise
+                self._say("commit", f"waiting for Kafka to commit a batch: {err.str()}")
+
+    def _recover(self, consumer: Consumer, producer: Producer) -> Producer:
+        """After a failed batch: abort its transaction and go back to the committed offsets."""
+        try:
+            producer.abort_transaction(10)
+        except KafkaException as exc:
+            log.warning("a new transactional producer replaces one that failed: %s", exc)
+            producer = self._producer()
+        self._rewind(consumer, [], to_committed=True)
+        return producer
+
+    def _rewind(self, consumer: Consumer, rest: list[Message], to_committed: bool = False) -> None:
+        """Seek each partition back to its first unfinished event (or its committed offset)."""
+        first: dict[tuple[str, int], int] = {}
+        for msg in rest:
+            where = (msg.topic() or "", msg.partition() or 0)
+            if msg.error() is None and where not in first:
+                first[where] = msg.offset() or 0
+        if to_committed:
+            assigned = consumer.assignment()
+            for tp in consumer.committed(assigned, timeout=10) if assigned else []:
+                first[(tp.topic, tp.partition)] = tp.offset if tp.offset >= 0 else OFFSET_BEGINNING
+        for (topic, partition), offset in first.items():
+            try:
+                consumer.seek(TopicPartition(topic, partition, offset))
+            except KafkaException as exc:
+                # Revoked meanwhile: its next owner starts from the committed offset.
+                log.info("not rewinding %s/%s: %s", topic, partition, exc)
+
+    def _wait_out(self, cause: str) -> None:
+        self.state = "waiting"
+        self.problem = cause
+        delay = 1.0
+        started = time.monotonic()
+        log.warning("waiting: %s", cause)
+        while not self._stop.wait(delay):
+            feeds_ready = self.governance.ready.is_set() and self.profiles.ready.is_set()
+            if feeds_ready and self.fanout.serde_reachable():
+                break
+            delay = min(delay * 2, BACKOFF_MAX)
+            self._say("outage", f"still waiting after {time.monotonic() - started:.0f}s: {cause}")
+        log.warning("resumed after %.0fs: %s", time.monotonic() - started, cause)
+        self.state = "running"
+        self.problem = ""
+
+    def _wait_ready(self, *feeds: CompactedFeed) -> None:
+        self.state = "waiting"
+        for feed in feeds:
+            while not self._stop.is_set() and not feed.wait_ready(5.0):
+                self.problem = f"waiting for {feed.name}"
+                self._say(feed.name, f"waiting for {feed.name} ...")
+        self.problem = ""
+
+    # ---- bank topics ---------------------------------------------------------------
+
+    def _ensure_bank_topic(self, topic: str, source_topic: str, retention_days: int) -> None:
+        self._needed[topic] = (source_topic, retention_days)
+        if topic in self._bank_topics:
+            return
+        self._bank_topics = self.topics.partitions()
+        if topic not in self._bank_topics:
+            self._create(topic, source_topic, retention_days)
+
+    def _refresh_bank_topics(self, force: bool = False) -> None:
+        # A bank topic deleted by hand is noticed within seconds and created again when a
+        # record goes to it: records for it never hold up the other banks'.
+        now = time.monotonic()
+        if not force and now - self._checked_topics < 5.0:
+            return
+        self._checked_topics = now
+        try:
+            self._bank_topics = self.topics.partitions()
+            if force:
+                for topic, (source_topic, retention) in list(self._needed.items()):
+                    if topic not in self._bank_topics:
+                        log.warning("bank topic %s is missing: creating it again", topic)
+                        self._create(topic, source_topic, retention)
+        except Exception as exc:
+            self._say("topics", f"checking bank topics failed: {exc}")
+
+    def _create(self, topic: str, source_topic: str, retention_days: int) -> None:
+        match = names.BANK_RE.match(topic)
+        if match is None:
+            raise ValueError(f"not a bank topic: {topic}")
+        partitions = self._bank_topics.get(source_topic) or self.topics.partitions()[source_topic]
+        spec = bank_spec(match.group("bank"), match.group("category"), partitions, retention_days)
+        self.topics.ensure([spec])
+        self._bank_topics[topic] = partitions
+
+    # ---- saying things once --------------------------------------------------------
+
+    def _client_error(self, err: KafkaError) -> None:
+        if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
+            self._broker_down = True
+        self._say(f"client:{err.code()}", f"Kafka client: {err.str()}")
+
+    def _say(self, topic: str, line: str, emit: Callable[..., None] = log.warning) -> None:
+        now = time.monotonic()
+        if now - self._said.get(topic, -SAY_EVERY) >= SAY_EVERY:
+            self._said[topic] = now
+            emit(line)
+
+
+def _headers(msg: Message) -> list[tuple[str, bytes]]:
+    raw: list[tuple[str, Any]] = list(msg.headers() or [])  # type: ignore[arg-type]
+    return [(k, v if isinstance(v, bytes) else b"") for k, v in raw]
+
+
+def _one_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    text = lines[0] if lines else ""
+    return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
