@@ -18,6 +18,7 @@ GOVERNANCE_LOG = "sharebus.governance-log"
 GOVERNANCE_TOPICS = (PARTIES, ENTRUSTMENTS, AGREEMENTS, CONSENTS, GOVERNANCE_LOG)
 AUDIT = "sharebus.audit"
 DLQ = "sharebus.dlq"
+DLQ_REPLAYS = "sharebus.dlq-replays"
 
 _WORD = r"[a-z][a-z0-9-]*"
 CATEGORY_RE = re.compile(rf"^(?P<agency>{_WORD})\.(?P<dataset>{_WORD})$")

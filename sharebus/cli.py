@@ -7,6 +7,7 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from typing import Annotated
@@ -17,6 +18,7 @@ from rich.console import Console
 from producers.cli import generate, publish
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_common import err, friendly
+from sharebus.dlq_cmd import dlq_app
 from sharebus.errors import SharebusError
 from sharebus.governance_cmd import consent_app, explain, governance_app
 
@@ -32,6 +34,7 @@ app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(governance_app, name="governance")
 app.add_typer(consent_app, name="consent")
+app.add_typer(dlq_app, name="dlq")
 app.command()(explain)
 
 # ---- the local stack ------------------------------------------------------------------
@@ -111,15 +114,20 @@ def worker(
     kafka = get_kafka_settings()
     topics = Topics(kafka)
     said = 0.0
-    while True:
-        try:
-            topics.ensure(system_specs())
-            break
-        except TopicError as exc:
-            if time.monotonic() - said > 30:
-                err.print(f"waiting for Kafka: {exc}", highlight=False)
-                said = time.monotonic()
-            time.sleep(2)
+    # Until faust takes the signals over: SIGTERM or Ctrl-C while waiting ends quietly.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            try:
+                topics.ensure(system_specs())
+                break
+            except TopicError as exc:
+                if time.monotonic() - said > 30:
+                    err.print(f"waiting for Kafka: {exc}", highlight=False)
+                    said = time.monotonic()
+                time.sleep(2)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
     faust_app, pipeline = create_app(kafka, settings)
     Worker(faust_app, pipeline, loglevel=loglevel).execute_from_commandline()
 

@@ -39,7 +39,7 @@ DAY_MS = 24 * 3600 * 1000
 # The only topic configs that plans compare and apply changes; a key we never declare
 # is left to the broker's defaults and to whoever set it.
 MANAGED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes")
-SYSTEM_TOPICS = frozenset({*names.GOVERNANCE_TOPICS, names.AUDIT, names.DLQ})
+SYSTEM_TOPICS = frozenset({*names.GOVERNANCE_TOPICS, names.AUDIT, names.DLQ, names.DLQ_REPLAYS})
 # -1 is the broker's default.replication.factor: 1 on the local stack, 3 on three brokers.
 REPLICATION = -1
 
@@ -99,6 +99,8 @@ def system_specs(partitions: int = 3) -> list[TopicSpec]:
         TopicSpec(
             names.DLQ, partitions, {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)}
         ),
+        # Which dead letters were replayed, by their position: so that each is replayed once.
+        TopicSpec(names.DLQ_REPLAYS, 1, compact),
     ]
 
 

@@ -92,15 +92,19 @@ class LocalStack:
 
     def down(self) -> list[str]:
         """Stop the processes this stack started (registry first); return what was stopped."""
+        return [line for name in ("registry", "kafka") for line in self.stop(name)]
+
+    def stop(self, name: str, kill: bool = False) -> list[str]:
+        """Stop one component (`kafka` or `registry`); `kill` sends SIGKILL, as a crash.
+        `up()` starts it again."""
+        pid = self._pid(name)
+        if pid is None:
+            return []
         stopped = []
-        for name in ("registry", "kafka"):
-            pid = self._pid(name)
-            if pid is None:
-                continue
-            if self._is_ours(pid):
-                self._terminate(pid)
-                stopped.append(f"{name} (pid {pid})")
-            (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+        if self._is_ours(pid):
+            self._terminate(pid, grace=0.0 if kill else 30.0)
+            stopped.append(f"{name} (pid {pid})")
+        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
         return stopped
 
     def status(self) -> list[Component]:
@@ -360,7 +364,7 @@ class LocalStack:
 
     def _terminate(self, pid: int, grace: float = 30.0) -> None:
         try:
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
         except ProcessLookupError:
             return
         deadline = time.monotonic() + grace

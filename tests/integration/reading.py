@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from schemas.serde import AvroSerde, registry_client
 from sharebus.settings import KafkaSettings
@@ -71,8 +72,14 @@ def header(msg: Message, name: str) -> str | None:
 
 def decoded(settings: KafkaSettings, messages: list[Message]) -> list[dict[str, Any]]:
     """Values of `messages`, decoded through the registry (tombstones skipped)."""
-    serde = AvroSerde(registry_client(settings.registry()))
+    serde = _serde(tuple(sorted(settings.registry().items())))
     return [serde.decode(m.value())[1] for m in messages if m.value() is not None]
+
+
+@functools.lru_cache(maxsize=4)
+def _serde(conf: tuple[tuple[str, str], ...]) -> AvroSerde:
+    # One client per registry: a client per call spends its time making TLS contexts.
+    return AvroSerde(registry_client(dict(conf)))
 
 
 def audit_until(
@@ -101,9 +108,34 @@ def audit_until(
 
 
 def read_to_end(settings: KafkaSettings, start: list[TopicPartition]) -> list[Message]:
-    """Everything from `start` up to the end of each partition as it is now."""
-    ends = (
-        {tp.partition: tp.offset for tp in end_offsets(settings, start[0].topic)} if start else {}
+    """Everything from `start` up to the end of each partition as it is now.
+
+    Read until every partition says it is at its end: counting offsets would not do, since
+    transactional topics hold commit markers that take offsets but are no messages."""
+    if not start:
+        return []
+    consumer = Consumer(
+        {
+            **settings.librdkafka(),
+            "group.id": "sharebus-test-reader",
+            "enable.auto.commit": False,
+            "enable.partition.eof": True,
+        }
     )
-    wanted = sum(max(ends[tp.partition] - tp.offset, 0) for tp in start)
-    return read_since(settings, start, lambda m: len(m) >= wanted, timeout=60)
+    consumer.assign(start)
+    pending = {tp.partition for tp in start}
+    messages: list[Message] = []
+    deadline = time.monotonic() + 60
+    try:
+        while pending and time.monotonic() < deadline:
+            msg = consumer.poll(0.3)
+            if msg is None:
+                continue
+            err = msg.error()
+            if err is None:
+                messages.append(msg)
+            elif err.code() == KafkaError._PARTITION_EOF:
+                pending.discard(msg.partition() or 0)
+        return messages
+    finally:
+        consumer.close()

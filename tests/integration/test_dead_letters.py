@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 
 from confluent_kafka import Producer
@@ -13,7 +14,7 @@ from schemas.generate import population, records
 from schemas.serde import AvroSerde, encode_with, registry_client
 from sharebus.settings import KafkaSettings
 from sharebus.topics import Topics, TopicSpec, system_specs
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import Endpoints, WorkerProcess, run_cli
 from tests.integration.reading import audit_until, end_offsets, header, read_since
 
 
@@ -106,3 +107,33 @@ def test_a_source_topic_created_after_the_worker_started_is_read_without_a_resta
         assert worker.alive()
     finally:
         topics.admin.delete_topics([stray_topic])
+
+
+def test_dlq_list_and_replay_send_a_dead_letter_back_once(
+    endpoints: Endpoints, kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str
+) -> None:
+    key = f"replay-{unique}"
+    dlq_start = end_offsets(kafka_settings, names.DLQ)
+    raw = Producer(kafka_settings.librdkafka())
+    raw.produce("pub.tax.payment-record", key=key.encode(), value=b"not avro at all")
+    assert raw.flush(10) == 0
+    dead_letters(kafka_settings, dlq_start, {key.encode()})
+
+    listed = run_cli(endpoints, "dlq", "list", "--key", key, "--json")
+    assert listed.returncode == 0, listed.stderr
+    (row,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert row["topic"] == "pub.tax.payment-record" and row["reason"].startswith("undecodable")
+    assert row["replayed"] is False
+
+    source_start = end_offsets(kafka_settings, "pub.tax.payment-record")
+    first = run_cli(endpoints, "dlq", "replay", "--key", key)
+    assert first.returncode == 0, first.stderr
+    assert "replayed 1 dead letter(s)" in first.stdout
+    second = run_cli(endpoints, "dlq", "replay", "--key", key)
+    assert second.returncode == 0, second.stderr
+    assert "0 dead letter(s) to replay" in second.stdout, "a dead letter is replayed once"
+    sent = read_since(kafka_settings, source_start, lambda m: False, timeout=5)
+    replays = [m for m in sent if m.key() == key.encode()]
+    assert len(replays) == 1 and replays[0].value() == b"not avro at all"
+    assert header(replays[0], "sharebus_replay_of") == row["position"]
+    assert header(replays[0], "sharebus_dlq_reason") is None
