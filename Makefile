@@ -6,13 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install up down status demo test check lint types unit integration bench clean
+.PHONY: help install up down status demo test check lint types unit integration faults soak bench clean
 
 help:
 	@echo "make demo    start the stack and run agencies -> workers -> banks with a summary"
 	@echo "make test    lint, types and the whole test suite against the real broker and registry"
 	@echo "make up | down | status    the local Kafka + registry stack"
 	@echo "make bench   publish and decision figures next to a baseline"
+	@echo "make faults | soak    workers killed, registry bounced, poison mixed in; outputs counted"
 
 # Reinstall when the project's dependencies change.
 $(STAMP): pyproject.toml
@@ -54,6 +55,13 @@ integration: $(STAMP)
 
 test: check
 	$(BIN)/pytest -q
+
+# The fault suite alone (it is part of `make test` at CI size); `soak` runs it larger.
+faults: $(STAMP)
+	$(BIN)/pytest -q -s tests/faults
+
+soak: $(STAMP)
+	SHAREBUS_FAULT_EVENTS=$${SHAREBUS_FAULT_EVENTS:-40000} $(BIN)/pytest -q -s tests/faults
 
 # Figures next to a baseline measured in the same run (needs the stack: `make up`).
 bench: up

@@ -39,18 +39,18 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> tuple[faust.App,
         web_port=worker.web_port or 6066,
         web_bind="127.0.0.1",
         topic_replication_factor=1,
+        # Faust's own group holds nothing, but a restarted worker waits for it to settle
+        # before faust says it has started: keep a dead member's session short.
+        broker_session_timeout=6.0,
+        broker_heartbeat_interval=2.0,
     )
     serde = AvroSerde(registry_client(kafka.registry()))
     feed = GovernanceFeed(kafka.librdkafka())
     profiles = ProfileFeed(kafka.librdkafka(), serde)
     fanout = FanOut(load_catalog(), serde, worker.mask_key_bytes())
+    # Started by `Worker` at once, not by a faust task: faust's tasks wait for its own
+    # startup (its group included), and the fan-out need not.
     pipeline = Pipeline(kafka, worker, fanout, feed, profiles)
-
-    @app.task
-    async def start_fan_out() -> None:
-        feed.start()
-        profiles.start()
-        pipeline.start()
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def stop_fan_out(app: faust.App, **kwargs: Any) -> None:
@@ -107,6 +107,7 @@ class Worker(faust.Worker):
     def __init__(self, app: faust.App, pipeline: Pipeline, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.pipeline = pipeline
+        pipeline.start()
 
     def _on_sigterm(self) -> None:
         self._bounded()

@@ -90,6 +90,9 @@ class Pipeline:
     # ---- lifecycle -----------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the feeds (governance, profiles) and the loop, which waits for them."""
+        self.governance.start()
+        self.profiles.start()
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
