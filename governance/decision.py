@@ -36,6 +36,8 @@ class Reason(StrEnum):
     no_consent = "no-consent"
     filtered = "filtered"
     error = "error"
+    # Not a decision on an event: the bank is told to erase what a revoked consent covered.
+    retracted = "retracted"
 
 
 @dataclass(frozen=True)

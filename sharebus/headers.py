@@ -15,6 +15,8 @@ PURPOSE = "ce_purpose"
 SOURCE_POSITION = "sharebus_source"
 DLQ_REASON = "sharebus_dlq_reason"
 DLQ_TOPIC = "sharebus_dlq_topic"
+RETRACTION = "sharebus_retraction"
+GOVERNANCE_VERSION = "sharebus_governance_version"
 
 Headers = list[tuple[str, bytes]]
 

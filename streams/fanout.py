@@ -186,14 +186,16 @@ class FanOut:
         if self._audit is None:
             self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
         delivered = [] if not d.delivered else sorted((d.after or d.before or {}).keys())
+        # A retraction is sent to the bank (a delete): the audit counts it as delivered.
+        sent = d.delivered or d.reason is Reason.retracted
         record = {
             "event_id": event_id,
             "category": event.category,
             "uscc": event.uscc,
             "op": event.op,
-            "bank_op": d.op if d.delivered else None,
+            "bank_op": d.op if sent else None,
             "bank": d.bank,
-            "decision": "delivered" if d.delivered else "denied",
+            "decision": "delivered" if sent else "denied",
             "reason": d.reason.value,
             "detail": d.detail,
             "agreement_id": d.agreement_id,
@@ -210,6 +212,29 @@ class FanOut:
         # The event id in a header too: readers can pick their events without decoding.
         headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, position.encode())]
         return Outgoing(names.AUDIT, msg.key, value, headers)
+
+    def audit(
+        self,
+        event: Event,
+        d: Decision,
+        msg: Source,
+        event_id: str,
+        position: str,
+        gov: Governance,
+        now: datetime,
+    ) -> Outgoing:
+        """The audit record of one decision (or retraction)."""
+        return self._audit_record(event, d, msg, event_id, position, gov, now)
+
+    def retraction_value(
+        self, agreement: Agreement, grant: Grant, bank: str, topic: str, ts: datetime
+    ) -> bytes:
+        """A delete with neither side, in the bank's schema: the bank erases the key."""
+        schema_id, parsed = self._writer(agreement, grant, bank, grant.category, topic)
+        source = {"agency": "sharebus", "system": "retraction", "sequence": 0}
+        ts_ms = int(ts.timestamp() * 1000)
+        value = {"op": "d", "before": None, "after": None, "source": source, "ts_ms": ts_ms}
+        return encode_with(schema_id, parsed, value)
 
     def serde_reachable(self) -> bool:
         return self.serde.reachable()

@@ -14,6 +14,7 @@ removing a record can only narrow what banks receive.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +105,19 @@ class GovernanceFeed(CompactedFeed):
         self._dirty = False
         self.mark: VersionMark | None = None
         self.current = Governance()
+        # Consent revocations that came into force while this feed runs (not those it
+        # found on reading the ledger from its start): the worker retracts them.
+        self._revocations: list[tuple[ConsentEvent, int]] = []
+        self._revocations_lock = threading.Lock()
+
+    def take_revocations(self) -> list[tuple[ConsentEvent, int]]:
+        with self._revocations_lock:
+            taken, self._revocations = self._revocations, []
+        return taken
+
+    def give_back(self, revocations: list[tuple[ConsentEvent, int]]) -> None:
+        with self._revocations_lock:
+            self._revocations[:0] = revocations
 
     def apply(self, msg: Message) -> bool:
         topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
@@ -147,9 +161,14 @@ class GovernanceFeed(CompactedFeed):
                 break  # versions come into force in order
             del self._marks[version]
             waiting = []
+            live = self.ready.is_set()
             for p in self._pending:
                 if p.version <= version:
                     self._state.take(p.topic, p.key, p.record)
+                    revoked = isinstance(p.record, ConsentEvent) and p.record.action == "revoke"
+                    if live and revoked:
+                        with self._revocations_lock:
+                            self._revocations.append((p.record, version))  # type: ignore[arg-type]
                 else:
                     waiting.append(p)
             self._pending = waiting

@@ -47,6 +47,7 @@ from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
 from streams.feed import CompactedFeed
 from streams.governance_feed import GovernanceFeed
 from streams.profile_feed import ProfileFeed
+from streams.retraction import Revocation, retractions
 
 log = logging.getLogger("sharebus.worker")
 
@@ -116,10 +117,11 @@ class Pipeline:
         try:
             while not self._stop.is_set():
                 self._refresh_bank_topics()
-                batch = consumer.consume(BATCH, 0.05)
-                if not batch:
-                    continue
                 try:
+                    self._retract(consumer, producer)
+                    batch = consumer.consume(BATCH, 0.05)
+                    if not batch:
+                        continue
                     self._batch(consumer, producer, batch)
                     backoff = 1.0
                 except Exception as exc:
@@ -341,6 +343,37 @@ class Pipeline:
                 self.problem = f"waiting for {feed.name}"
                 self._say(feed.name, f"waiting for {feed.name} ...")
         self.problem = ""
+
+    def _retract(self, consumer: Consumer, producer: Producer) -> None:
+        """Send the retractions of revoked consents, for the partitions this worker owns."""
+        revocations = self.governance.take_revocations()
+        if not revocations:
+            return
+        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+        gov = self.governance.current
+        outgoing = [
+            out
+            for event, version in revocations
+            for out in retractions(
+                self.fanout,
+                gov,
+                Revocation(event, version),
+                owns=lambda topic, partition: (topic, partition) in assigned,
+                partitions=self._bank_topics.get,
+            )
+        ]
+        if not outgoing:
+            return
+        try:
+            producer.begin_transaction()
+            for out in outgoing:
+                self._produce(producer, out)
+            self._commit(consumer, producer, {})
+        except Exception:
+            self.governance.give_back(revocations)  # sent once it goes through
+            raise
+        self.counters["retractions"] += sum(1 for o in outgoing if o.topic == names.AUDIT)
+        log.info("retracted %d bank record(s) of revoked consents", len(outgoing) // 3)
 
     # ---- bank topics ---------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from tests.integration.conftest import (
     apply_sample,
     run_cli,
 )
-from tests.integration.reading import audit_until, end_offsets, header, read_since
+from tests.integration.reading import audit_until, decoded, end_offsets, header, read_since
 
 CATALOG = load_catalog()
 PAYMENT = CATALOG.get("tax.payment-record")
@@ -104,9 +104,29 @@ def test_consent_revocation_stops_deliveries_and_a_folder_apply_keeps_it_revoked
     category = "tax.payment-record"
     assert publish_and_audit(kafka_settings, category, ent)["spdb"]["reason"] == "delivered"
 
+    bank_topic = names.bank_topic("spdb", category)
+    bank_start = end_offsets(kafka_settings, bank_topic)
     revoke = run_cli(endpoints, "consent", "revoke", "--bank", "spdb", "--uscc", ent.uscc)
     assert revoke.returncode == 0, revoke.stderr
-    worker.wait_governance(version_in(revoke.stdout))
+    revoked_at = version_in(revoke.stdout)
+    worker.wait_governance(revoked_at)
+
+    # The withdrawal reaches the bank: a delete naming the reason, then a tombstone.
+    def retracted(msgs: list) -> bool:  # type: ignore[type-arg]
+        ours = [m for m in msgs if m.key() == ent.uscc.encode()]
+        return any(m.value() is None for m in ours)
+
+    got = [
+        m
+        for m in read_since(kafka_settings, bank_start, retracted, timeout=60)
+        if m.key() == ent.uscc.encode()
+    ]
+    assert [m.value() is None for m in got] == [False, True], "a delete, then a tombstone"
+    assert header(got[0], "sharebus_retraction") == "consent-revoked"
+    assert header(got[0], "sharebus_governance_version") == str(revoked_at)
+    (retraction,) = decoded(kafka_settings, got[:1])
+    assert retraction["op"] == "d" and retraction["before"] is None and retraction["after"] is None
+
     after = publish_and_audit(kafka_settings, category, ent)["spdb"]
     assert after["reason"] == "no-consent" and after["decision"] == "denied"
 
