@@ -3,7 +3,11 @@
 1. publish: the SDK (validate, encode through the registry, produce) against a bare
    confluent-kafka producer sending the same already-encoded bytes;
 2. decide: the fan-out decision for every bank under the sample governance, against a
-   bare projection of the same records to the same fields.
+   bare projection of the same records to the same fields;
+3. the worker against a hand-written loop running the same code and against a plain
+   five-fold copy, on the same pre-loaded events (`bench/worker.py`).
+
+The figures are also written to `bench/results/latest.json`.
 
 Figures depend on the machine; the ratios are what to compare between runs.
 """
@@ -11,12 +15,15 @@ Figures depend on the machine; the ratios are what to compare between runs.
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from confluent_kafka import Producer
 
+from bench.worker import bench_worker
 from governance.decision import Event, decide
 from governance.loader import governance_from_dir
 from producers.publisher import Publisher
@@ -104,6 +111,9 @@ def bench_decide(count: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument(
+        "--worker-events", type=int, default=20_000, help="events for the worker comparison"
+    )
     args = parser.parse_args()
     sdk, bare = bench_publish(args.records)
     ours, baseline = bench_decide(args.records)
@@ -115,6 +125,17 @@ def main() -> None:
         f"({args.records:,} records of {CATEGORY}; baseline publish = bare producer, "
         "same bytes; baseline decide = bare projection)"
     )
+    print()
+    figures = bench_worker(get_kafka_settings(), args.worker_events)
+    figures.update(
+        publish_records_per_s=round(sdk),
+        publish_baseline_records_per_s=round(bare),
+        decide_us=round(ours, 2),
+    )
+    out = Path(__file__).parent / "results" / "latest.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"figures written to {out}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,306 @@
+"""The worker against a hand-written loop and the client's ceiling, on the same events.
+
+Events are pre-loaded once into the source topics (registrations first, then every
+category, under the governance in force). Each contender then reads exactly those
+events through a consumer group of its own that starts where the pre-load began:
+
+- `worker`: a real `sharebus worker` process (the faust app hosting the fan-out loop);
+- `baseline`: a plain confluent-kafka consume / `FanOut` / produce loop, in this process:
+  the Python ceiling for this job (no transactions);
+- `passthrough`: the same loop copying each message five times, no decode or decision:
+  the client's ceiling.
+
+Figures: input events/s, output messages/s, CPU seconds per 1,000 events, peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from producers.publisher import Publisher
+from schemas.catalog import load_catalog
+from schemas.generate import population, records
+from schemas.serde import AvroSerde, registry_client
+from sharebus.governance_log import read_current
+from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_worker_settings
+from sharebus.topics import Topics, TopicSpec
+from streams.fanout import REGISTRATION, FanOut, Outgoing, Source
+from streams.profile_feed import ProfileFeed
+
+SCRATCH = "bench.passthrough"
+
+
+@dataclass
+class Result:
+    name: str
+    events: int
+    seconds: float
+    outputs: int
+    cpu_s: float
+    rss_mb: float
+
+    @property
+    def events_per_s(self) -> float:
+        return self.events / self.seconds if self.seconds else 0.0
+
+    def row(self) -> str:
+        cpu = self.cpu_s / self.events * 1000 if self.events else 0.0
+        return (
+            f"{self.name:<12}{self.events_per_s:>12,.0f}{self.outputs / self.seconds:>14,.0f}"
+            f"{cpu:>12.2f}{self.rss_mb:>10.0f}"
+        )
+
+
+def preload(settings: KafkaSettings, count: int) -> tuple[dict[str, list[TopicPartition]], int]:
+    """Publish `count` events (registrations first); where each source topic began."""
+    catalog = load_catalog()
+    sources = [c.topic for c in catalog]
+    starts = {t: _ends(settings, t) for t in sources}
+    people = population(1000, seed=21)
+    cats = [c for c in catalog if c.id != REGISTRATION]
+    per = max(1, (count - len(people)) // len(cats))
+    total = 0
+    by_agency: dict[str, Publisher] = {}
+    try:
+        for ent_row in records(catalog.get(REGISTRATION), people, len(people), seed=21):
+            pub = by_agency.setdefault("market", Publisher(agency="market", settings=settings))
+            pub.publish(REGISTRATION, "c", ent_row["uscc"], after=ent_row)
+            total += 1
+        for cat in cats:
+            pub = by_agency.setdefault(cat.agency, Publisher(agency=cat.agency, settings=settings))
+            for row in records(cat, people, per, seed=22):
+                pub.publish(cat.id, "c", row["uscc"], after=row)
+                total += 1
+    finally:
+        for pub in by_agency.values():
+            pub.flush()
+    return starts, total
+
+
+def _ends(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
+    consumer = Consumer({**settings.librdkafka(), "group.id": "sharebus-bench"})
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        return [
+            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p))[1])
+            for p in meta.partitions
+        ]
+    finally:
+        consumer.close()
+
+
+def _group_at(settings: KafkaSettings, group: str, starts: dict[str, list[TopicPartition]]) -> None:
+    consumer = Consumer({**settings.librdkafka(), "group.id": group})
+    try:
+        consumer.commit(offsets=[tp for tps in starts.values() for tp in tps], asynchronous=False)
+    finally:
+        consumer.close()
+
+
+def run_worker(
+    settings: KafkaSettings, starts: dict[str, list[TopicPartition]], total: int
+) -> Result:
+    group = f"bench-worker-{uuid.uuid4().hex[:8]}"
+    _group_at(settings, group, starts)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {
+        **os.environ,
+        "SHAREBUS_WORKER_APP_ID": group,
+        "SHAREBUS_WORKER_WEB_PORT": str(port),
+        "SHAREBUS_BOOTSTRAP": settings.bootstrap,
+        "SHAREBUS_REGISTRY_URL": settings.registry_url,
+        "SHAREBUS_WORKER_MASK_KEYS": json.dumps({b: "bench-key" for b in _banks(settings)}),
+    }
+    log = Path(PROJECT_ROOT / ".stack" / "bench-worker.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sharebus.cli", "worker", "--loglevel", "warn"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=PROJECT_ROOT,
+        )
+    try:
+        first = last = None
+        cpu_first = 0.0
+        done = 0
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline and proc.poll() is None:
+            status = _status(port)
+            done = int(status.get("events", 0)) + int(status.get("dead_letters", 0))
+            now = time.monotonic()
+            if done and first is None:
+                first, cpu_first = now, _cpu(proc.pid)
+            if done >= total:
+                last = now
+                break
+            time.sleep(0.1)
+        if first is None or last is None:
+            raise SystemExit(f"the worker did not process the events; see {log}")
+        cpu = _cpu(proc.pid) - cpu_first
+        status = _status(port)
+        # Bank records and audit records (one per decision), and dead letters.
+        outputs = 2 * int(status["delivered"]) + int(status["denied"]) + status["dead_letters"]
+        return Result("worker", done, last - first, outputs, cpu, _rss_mb(proc.pid))
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _status(port: int) -> dict[str, Any]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as resp:
+            body: dict[str, Any] = json.loads(resp.read())
+            return body
+    except (OSError, ValueError):
+        return {}
+
+
+def _cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _banks(settings: KafkaSettings) -> list[str]:
+    return read_current(settings).active_banks()
+
+
+def run_loop(
+    settings: KafkaSettings,
+    starts: dict[str, list[TopicPartition]],
+    total: int,
+    passthrough: bool,
+) -> Result:
+    """The hand-written loop (or the five-fold copy) in this process."""
+    name = "passthrough" if passthrough else "baseline"
+    group = f"bench-{name}-{uuid.uuid4().hex[:8]}"
+    _group_at(settings, group, starts)
+    gov = read_current(settings)
+    serde = AvroSerde(registry_client(settings.registry()))
+    fanout = FanOut(load_catalog(), serde, {b: b"bench-key" for b in gov.active_banks()})
+    profiles = ProfileFeed(settings.librdkafka(), serde)
+    profiles.start()
+    profiles.wait_ready(120)
+    consumer = Consumer(
+        {
+            **settings.librdkafka(),
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    producer = Producer(
+        {
+            **settings.librdkafka(),
+            "enable.idempotence": True,
+            "acks": "all",
+            "compression.type": "lz4",
+            "linger.ms": 5,
+            "batch.num.messages": 10000,
+            "partitioner": "murmur2_random",
+        }
+    )
+    consumer.subscribe([f"^{get_worker_settings().source_pattern}"])
+    done = outputs = 0
+    first = None
+    cpu_first = 0.0
+    try:
+        while done < total:
+            batch = consumer.consume(1000, 1.0)
+            if batch and first is None:
+                first, cpu_first = time.monotonic(), time.process_time()
+            for msg in batch:
+                if msg.error():
+                    continue
+                done += 1
+                outs: list[Outgoing]
+                if passthrough:
+                    outs = [Outgoing(SCRATCH, msg.key(), msg.value(), [])] * 5
+                else:
+                    src = Source(
+                        msg.topic() or "",
+                        msg.partition() or 0,
+                        msg.offset() or 0,
+                        msg.key(),
+                        msg.value(),
+                        [],
+                    )
+                    decoded = fanout.decode(src)
+                    if decoded is None or isinstance(decoded, Outgoing):
+                        outs = [decoded] if decoded else []
+                    else:
+                        outs, _ = fanout.fan(decoded, src, gov, profiles.get(src.key))
+                for out in outs:
+                    _produce(producer, out)
+                outputs += len(outs)
+            consumer.commit(asynchronous=True)
+        producer.flush(60)
+        seconds = time.monotonic() - (first or time.monotonic())
+        cpu = time.process_time() - cpu_first
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return Result(name, done, seconds, outputs, cpu, rss)
+    finally:
+        consumer.close()
+        profiles.stop()
+
+
+def _produce(producer: Producer, out: Outgoing) -> None:
+    while True:
+        try:
+            producer.produce(out.topic, value=out.value, key=out.key, headers=list(out.headers))
+            producer.poll(0)
+            return
+        except BufferError:
+            producer.poll(0.1)
+
+
+def bench_worker(settings: KafkaSettings, count: int) -> dict[str, Any]:
+    Topics(settings).ensure([TopicSpec(SCRATCH, 3)])
+    starts, total = preload(settings, count)
+    print(f"pre-loaded {total:,} events into {len(starts)} source topics")
+    results = [
+        run_worker(settings, starts, total),
+        run_loop(settings, starts, total, passthrough=False),
+        run_loop(settings, starts, total, passthrough=True),
+    ]
+    print(f"{'contender':<12}{'events/s':>12}{'outputs/s':>14}{'cpu s/1k':>12}{'rss MB':>10}")
+    for r in results:
+        print(r.row())
+    worker, baseline, passthrough = results
+    ratio = worker.events_per_s / baseline.events_per_s if baseline.events_per_s else 0.0
+    print(
+        f"worker / baseline: {ratio:.2f}; worker / passthrough: "
+        f"{worker.events_per_s / passthrough.events_per_s:.3f}"
+    )
+    return {
+        "events": total,
+        "worker_events_per_s": round(worker.events_per_s),
+        "baseline_events_per_s": round(baseline.events_per_s),
+        "passthrough_events_per_s": round(passthrough.events_per_s),
+        "ratio_to_baseline": round(ratio, 3),
+        "cpu_s_per_1000_events": round(worker.cpu_s / worker.events * 1000, 3),
+        "peak_rss_mb": round(worker.rss_mb),
+    }
