@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -103,6 +103,11 @@ class WorkerSettings(BaseSettings):
     governance_dir: Path = Field(PROJECT_ROOT / "examples" / "governance")
     web_port: int = Field(6066, description="status page (GET /status); 0 turns it off")
     data_dir: Path = Field(PROJECT_ROOT / ".stack" / "worker")
+    guarantee: Literal["exactly_once", "at_least_once"] = Field(
+        "exactly_once",
+        description="exactly_once: one transaction per batch (read_committed readers see each"
+        " output once); at_least_once: replays after a crash, dropped by source position",
+    )
     session_timeout_ms: int = Field(
         6000, ge=1000, description="how soon a dead worker's partitions move to the others"
     )

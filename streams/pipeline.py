@@ -134,8 +134,9 @@ class Pipeline:
                     backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
             self.state = "stopping"
-            with contextlib.suppress(KafkaException):
-                producer.abort_transaction(1)
+            if self._exactly_once:
+                with contextlib.suppress(KafkaException):
+                    producer.abort_transaction(1)
             consumer.close()
             self.state = "stopped"
 
@@ -154,10 +155,14 @@ class Pipeline:
             "error_cb": self._client_error,
         }
 
+    @property
+    def _exactly_once(self) -> bool:
+        return self.worker.guarantee == "exactly_once"
+
     def _producer(self) -> Producer:
-        producer = Producer(
-            {
-                **self.kafka.librdkafka(),
+        transactional: dict[str, Any] = {}
+        if self._exactly_once:
+            transactional = {
                 # One transaction per batch: its outputs and its source offsets commit
                 # together or not at all. Unique per process; a zombie is fenced by the
                 # consumer group's generation when it tries to commit offsets.
@@ -165,6 +170,11 @@ class Pipeline:
                 # A killed worker's open transaction blocks read_committed readers of its
                 # partitions until it times out: keep that short.
                 "transaction.timeout.ms": 10000,
+            }
+        producer = Producer(
+            {
+                **self.kafka.librdkafka(),
+                **transactional,
                 "enable.idempotence": True,
                 "acks": "all",
                 "compression.type": "lz4",
@@ -175,7 +185,7 @@ class Pipeline:
                 "error_cb": self._client_error,
             }
         )
-        while True:
+        while self._exactly_once:
             try:
                 producer.init_transactions(10)
                 return producer
@@ -183,13 +193,14 @@ class Pipeline:
                 if self._stop.is_set():
                     raise
                 self._say("init", f"waiting for Kafka's transaction coordinator: {exc}")
+        return producer
 
     # ---- one batch -----------------------------------------------------------------
 
     def _batch(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
         gov = self.governance.current
         done: dict[tuple[str, int], int] = {}
-        producer.begin_transaction()
+        self._begin(producer)
         for index, msg in enumerate(batch):
             if self._stop.is_set():
                 break
@@ -278,7 +289,18 @@ class Pipeline:
     def _commit(
         self, consumer: Consumer, producer: Producer, done: dict[tuple[str, int], int]
     ) -> None:
-        """Commit the batch's transaction: its outputs and its source offsets, together."""
+        """Commit the batch's transaction: its outputs and its source offsets, together.
+
+        At least once (the comparison mode): wait for every output, then commit offsets."""
+        if not self._exactly_once:
+            while producer.flush(1.0):
+                if self._stop.is_set():
+                    raise Outage("stopping before the outputs were acknowledged")
+                self._say("broker", f"waiting for Kafka to acknowledge {len(producer)} records")
+            if done:
+                offsets = [TopicPartition(t, p, o) for (t, p), o in done.items()]
+                consumer.commit(offsets=offsets, asynchronous=False)
+            return
         if done:
             offsets = [TopicPartition(t, p, o) for (t, p), o in done.items()]
             producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
@@ -295,12 +317,17 @@ class Pipeline:
     def _recover(self, consumer: Consumer, producer: Producer) -> Producer:
         """After a failed batch: abort its transaction and go back to the committed offsets."""
         try:
-            producer.abort_transaction(10)
+            if self._exactly_once:
+                producer.abort_transaction(10)
         except KafkaException as exc:
             log.warning("a new transactional producer replaces one that failed: %s", exc)
             producer = self._producer()
         self._rewind(consumer, [], to_committed=True)
         return producer
+
+    def _begin(self, producer: Producer) -> None:
+        if self._exactly_once:
+            producer.begin_transaction()
 
     def _rewind(self, consumer: Consumer, rest: list[Message], to_committed: bool = False) -> None:
         """Seek each partition back to its first unfinished event (or its committed offset)."""
@@ -365,7 +392,7 @@ class Pipeline:
         if not outgoing:
             return
         try:
-            producer.begin_transaction()
+            self._begin(producer)
             for out in outgoing:
                 self._produce(producer, out)
             self._commit(consumer, producer, {})
