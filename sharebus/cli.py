@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from producers.cli import generate, publish
+from sharebus.audit_verify import audit_app
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_common import err, friendly
 from sharebus.dlq_cmd import dlq_app
@@ -35,6 +36,7 @@ app.add_typer(schemas_app, name="schemas")
 app.add_typer(governance_app, name="governance")
 app.add_typer(consent_app, name="consent")
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(audit_app, name="audit")
 app.command()(explain)
 
 # ---- the local stack ------------------------------------------------------------------

@@ -8,7 +8,7 @@ touches Kafka; the registry is asked once per new schema.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from schemas.errors import RegistryUnavailable, SchemaError
 from schemas.serde import AvroSerde, encode_with, frame_id
 from schemas.system import audit_schema
 from sharebus import headers as h
+from streams.audit_chain import audit_partition
 
 REGISTRATION = "market.registration"
 
@@ -73,6 +74,10 @@ class FanOut:
         self.catalog = catalog
         self.serde = serde
         self.mask_keys = mask_keys
+        # Set by the worker: chains each audit record (streams.audit_chain) and sends it
+        # to its chain's audit partition. Left unset, audit records are keyed as usual.
+        self.sealer: Callable[[dict[str, Any], Source], None] | None = None
+        self.audit_partitions: int | None = None
         self._writers: dict[tuple[str, str, str, int], tuple[int, Any]] = {}
         self._audit: tuple[int, Any] | None = None
 
@@ -206,12 +211,18 @@ class FanOut:
             "fields_dropped": list(d.dropped),
             "source": position,
             "governance_version": gov.version,
-            "decided_at": now,
+            # Milliseconds, as the audit's Avro keeps them: the chain's hash is over this.
+            "decided_at": now.replace(microsecond=now.microsecond // 1000 * 1000),
         }
+        partition = None
+        if self.sealer is not None:
+            self.sealer(record, msg)
+            if self.audit_partitions:
+                partition = audit_partition(str(record["chain"]), self.audit_partitions)
         value = encode_with(self._audit[0], self._audit[1], record)
         # The event id in a header too: readers can pick their events without decoding.
         headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, position.encode())]
-        return Outgoing(names.AUDIT, msg.key, value, headers)
+        return Outgoing(names.AUDIT, msg.key, value, headers, partition)
 
     def audit(
         self,

@@ -43,6 +43,7 @@ from schemas import names
 from schemas.errors import RegistryUnavailable
 from sharebus.settings import KafkaSettings, WorkerSettings
 from sharebus.topics import Topics, bank_spec
+from streams.audit_chain import GENESIS, chain_of, seal
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
 from streams.feed import CompactedFeed
 from streams.governance_feed import GovernanceFeed
@@ -87,6 +88,9 @@ class Pipeline:
         self._checked_topics = 0.0
         self._said: dict[str, float] = {}
         self._broker_down = False
+        self._heads: dict[str, str] = {}  # audit chain heads, by source partition
+        self._consumer: Consumer | None = None
+        fanout.sealer = self._seal
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -110,7 +114,14 @@ class Pipeline:
             self.state = "stopped"
             return
         consumer = Consumer(self._consumer_conf())
-        consumer.subscribe([f"^{self.worker.source_pattern}"])
+        self._consumer = consumer
+        consumer.subscribe(
+            [f"^{self.worker.source_pattern}"],
+            on_assign=self._moved,
+            on_revoke=self._moved,
+            on_lost=self._moved,
+        )
+        self.fanout.audit_partitions = self.topics.partitions().get(names.AUDIT)
         producer = self._producer()
         self.state = "running"
         backoff = 1.0
@@ -234,6 +245,8 @@ class Pipeline:
             msg.value(),
             _headers(msg),
         )
+        chain = chain_of(self.worker.app_id, src.topic, src.partition)
+        head = self._heads.get(chain)
         try:
             decoded = self.fanout.decode(src)
             if decoded is None:
@@ -249,10 +262,12 @@ class Pipeline:
                 if out.topic.startswith(names.BANK_PREFIX):
                     self._ensure_bank_topic(out.topic, src.topic, out.retention_days)
         except RegistryUnavailable as exc:
+            self._restore(chain, head)  # its audit records are not sent: nor chained
             raise Outage(str(exc)) from exc
         except Exception as exc:
             # Whatever went wrong, the event ends as a dead letter with the reason: never
             # as nothing, and never half-delivered (nothing of it was produced yet).
+            self._restore(chain, head)
             log.exception("event %s could not be processed", src.position)
             self.counters["dead_letters"] += 1
             return [self.fanout.dead_letter(src, f"processing failed: {_one_line(exc)}")]
@@ -298,12 +313,12 @@ class Pipeline:
                     raise Outage("stopping before the outputs were acknowledged")
                 self._say("broker", f"waiting for Kafka to acknowledge {len(producer)} records")
             if done:
-                offsets = [TopicPartition(t, p, o) for (t, p), o in done.items()]
-                consumer.commit(offsets=offsets, asynchronous=False)
+                consumer.commit(offsets=self._offsets(done), asynchronous=False)
             return
         if done:
-            offsets = [TopicPartition(t, p, o) for (t, p), o in done.items()]
-            producer.send_offsets_to_transaction(offsets, consumer.consumer_group_metadata(), 30)
+            producer.send_offsets_to_transaction(
+                self._offsets(done), consumer.consumer_group_metadata(), 30
+            )
         while True:
             try:
                 producer.commit_transaction(10)
@@ -314,6 +329,36 @@ class Pipeline:
                     raise
                 self._say("commit", f"waiting for Kafka to commit a batch: {err.str()}")
 
+    def _offsets(self, done: dict[tuple[str, int], int]) -> list[TopicPartition]:
+        # Each source offset carries its audit chain's head: the next owner goes on from it.
+        return [
+            TopicPartition(t, p, o, self._heads.get(chain_of(self.worker.app_id, t, p), GENESIS))
+            for (t, p), o in done.items()
+        ]
+
+    def _seal(self, record: dict[str, Any], src: Source) -> None:
+        chain = chain_of(self.worker.app_id, src.topic, src.partition)
+        self._heads[chain] = seal(record, chain, self._head(chain, src.topic, src.partition))
+
+    def _head(self, chain: str, topic: str, partition: int) -> str:
+        head = self._heads.get(chain)
+        if head is None:
+            assert self._consumer is not None
+            (committed,) = self._consumer.committed([TopicPartition(topic, partition)], 30)
+            head = self._heads[chain] = committed.metadata or GENESIS
+        return head
+
+    def _restore(self, chain: str, head: str | None) -> None:
+        if head is None:
+            self._heads.pop(chain, None)
+        else:
+            self._heads[chain] = head
+
+    def _moved(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # A partition that moves may come back after another worker extended its chain.
+        for tp in partitions:
+            self._heads.pop(chain_of(self.worker.app_id, tp.topic, tp.partition), None)
+
     def _recover(self, consumer: Consumer, producer: Producer) -> Producer:
         """After a failed batch: abort its transaction and go back to the committed offsets."""
         try:
@@ -322,6 +367,7 @@ class Pipeline:
         except KafkaException as exc:
             log.warning("a new transactional producer replaces one that failed: %s", exc)
             producer = self._producer()
+        self._heads.clear()  # what was aborted is not in the chains: read them again
         self._rewind(consumer, [], to_committed=True)
         return producer
 
@@ -391,11 +437,20 @@ class Pipeline:
         ]
         if not outgoing:
             return
+        # The chains of the retractions' partitions move on: commit their heads, at the
+        # offsets already reached there (everything before is done and committed).
+        touched = {
+            (names.source_topic(match.group("category")), out.partition)
+            for out in outgoing
+            if out.partition is not None and (match := names.BANK_RE.match(out.topic))
+        }
+        reached = consumer.position([TopicPartition(t, p) for t, p in touched]) if touched else []
+        done = {(tp.topic, tp.partition): tp.offset for tp in reached if tp.offset >= 0}
         try:
             self._begin(producer)
             for out in outgoing:
                 self._produce(producer, out)
-            self._commit(consumer, producer, {})
+            self._commit(consumer, producer, done)
         except Exception:
             self.governance.give_back(revocations)  # sent once it goes through
             raise

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.retraction import murmur2, partition_of
+from streams.murmur2 import murmur2, partition_of
 
 
 def signed(value: int) -> int:
