@@ -17,6 +17,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from streams.murmur2 import partition_of
@@ -30,6 +31,7 @@ def chain_of(group: str, topic: str, partition: int) -> str:
     return f"{group}:{topic}/{partition}"
 
 
+@lru_cache(maxsize=65536)
 def audit_partition(chain: str, partitions: int) -> int:
     return partition_of(chain.encode(), partitions)
 
