@@ -22,6 +22,7 @@ from schemas import names
 from schemas.serde import AvroSerde, registry_client
 from sharebus import headers as h
 from sharebus.errors import SharebusError
+from sharebus.kafka_errors import refusal
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
 
@@ -61,6 +62,8 @@ class Subscriber:
         group = group or f"{bank}.default"
         if not group.startswith(f"{bank}."):
             raise SubscribeError(f"a consumer group of bank '{bank}' starts with '{bank}.'")
+        self.principal = settings.principal
+        self.group = group
         self.serde = AvroSerde(registry_client(settings.registry()))
         self._consumer = Consumer(
             {
@@ -103,7 +106,11 @@ class Subscriber:
             if err is not None:
                 if err.code() in (KafkaError._PARTITION_EOF, KafkaError.UNKNOWN_TOPIC_OR_PART):
                     continue
-                raise SubscribeError(f"reading bank topics failed: {err.str()}")
+                if err.code() == KafkaError.GROUP_AUTHORIZATION_FAILED:
+                    refused = refusal(err, self.principal, "join", self.group)
+                else:
+                    refused = refusal(err, self.principal, "read", msg.topic() or "")
+                raise SubscribeError(refused or f"reading bank topics failed: {err.str()}")
             last = time.monotonic()
             yield self._decode(msg)
             self._consumer.store_offsets(msg)

@@ -25,6 +25,7 @@ from schemas.catalog import Catalog, Category, load_catalog
 from schemas.errors import UnknownCategoryError
 from schemas.serde import AvroSerde, registry_client
 from sharebus import headers as h
+from sharebus.kafka_errors import refusal
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
 DeliveryCallback = Callable[[str, KafkaError | None], None]
@@ -49,6 +50,7 @@ class Publisher:
         if not self.catalog.of_agency(agency):
             raise PublishError(f"unknown agency '{agency}': the catalog has no category of it")
         settings = settings or get_kafka_settings()
+        self.principal = settings.principal
         self.serde = AvroSerde(registry_client(settings.registry()))
         conf: dict[str, Any] = {
             **settings.librdkafka(),
@@ -105,7 +107,11 @@ class Publisher:
 
     def flush(self, timeout: float = 60.0) -> None:
         """Wait for every delivery report; raise if any record was not delivered."""
-        remaining = self._producer.flush(timeout)
+        # In slices: a refused login (raised by the error callback) ends the wait at once.
+        deadline = time.monotonic() + timeout
+        remaining = self._producer.flush(0.5)
+        while remaining and time.monotonic() < deadline:
+            remaining = self._producer.flush(0.5)
         if remaining:
             raise PublishError(f"{remaining} records not delivered within {timeout:.0f}s")
         if self._failures:
@@ -133,7 +139,8 @@ class Publisher:
     ) -> None:
         def report(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
-                self._failures.append(f"{topic} {key}: {err.str()}")
+                refused = refusal(err, self.principal, "write to", topic)
+                self._failures.append(refused or f"{topic} {key}: {err.str()}")
             elif value is not None:
                 self.delivered += 1
             if self._on_delivery is not None and value is not None:

@@ -13,11 +13,21 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from sharebus.errors import ConfigError
+from sharebus.secrets import SecretsFile
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The local stack's super user, created when its storage is formatted.
+ADMIN = "sharebus-admin"
 
 
 class KafkaSettings(BaseSettings):
-    """How clients reach Kafka and the schema registry."""
+    """How clients reach Kafka and the schema registry, and who they are there.
+
+    Empty bootstrap means the local stack: its SASL_SSL listener, its CA, and (unless a
+    username is set) its admin credential, all from the stack's git-ignored folder. A
+    client of the local stack that names a principal finds its password there too.
+    """
 
     model_config = SettingsConfigDict(env_prefix="SHAREBUS_", extra="ignore")
 
@@ -27,35 +37,103 @@ class KafkaSettings(BaseSettings):
     registry_url: str = Field(
         "", description="Confluent-compatible schema registry API; the local stack's when empty"
     )
-    security_protocol: str = "PLAINTEXT"
-    sasl_mechanism: str | None = None
+    security_protocol: Literal["SASL_SSL", "SASL_PLAINTEXT", "SSL", "PLAINTEXT"] = Field(
+        "SASL_SSL", description="PLAINTEXT only for a broker that has no security at all"
+    )
+    sasl_mechanism: str = "SCRAM-SHA-512"
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = Field(
+        None, description="the CA (PEM) that signed the broker's certificate"
+    )
     registry_username: str | None = None
     registry_password: SecretStr | None = None
 
     @model_validator(mode="after")
     def _default_to_local_stack(self) -> KafkaSettings:
         stack = get_stack_settings()
+        local = f"127.0.0.1:{stack.kafka_port}"
         if not self.bootstrap:
-            self.bootstrap = f"127.0.0.1:{stack.kafka_port}"
+            self.bootstrap = local
         if not self.registry_url:
             self.registry_url = f"http://127.0.0.1:{stack.registry_port}/apis/ccompat/v7"
+        if self.bootstrap != local:
+            return self
+        # The local stack's own files, never sent to any other cluster.
+        if self.ssl_ca_location is None and self.uses_ssl:
+            self.ssl_ca_location = stack.ca_path
+        if self.uses_sasl:
+            self.sasl_username = self.sasl_username or ADMIN
+            if self.sasl_password is None:
+                self.sasl_password = stack.secrets().get(self.sasl_username)
+        if self.registry_username and self.registry_password is None:
+            self.registry_password = stack.secrets().get(self.registry_username)
         return self
+
+    @property
+    def uses_ssl(self) -> bool:
+        return self.security_protocol in ("SASL_SSL", "SSL")
+
+    @property
+    def uses_sasl(self) -> bool:
+        return self.security_protocol.startswith("SASL_")
+
+    @property
+    def principal(self) -> str:
+        """Who the broker will take this client for, as its error lines name it."""
+        return self.sasl_username if self.uses_sasl and self.sasl_username else "ANONYMOUS"
+
+    def as_principal(self, username: str, password: SecretStr | None = None) -> KafkaSettings:
+        """The same cluster, as another principal (its password from the stack when local)."""
+        return KafkaSettings(
+            bootstrap=self.bootstrap,
+            registry_url=self.registry_url,
+            security_protocol=self.security_protocol,
+            sasl_mechanism=self.sasl_mechanism,
+            sasl_username=username,
+            sasl_password=password,
+            ssl_ca_location=self.ssl_ca_location,
+            registry_username=self.registry_username,
+            registry_password=self.registry_password,
+        )
 
     def librdkafka(self) -> dict[str, Any]:
         """The librdkafka dotted keys for these settings."""
+        from sharebus.kafka_errors import raise_on_auth_failure
+
         conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap,
             "security.protocol": self.security_protocol,
+            "error_cb": raise_on_auth_failure(self.principal, self.bootstrap),
+            # Errors reach error_cb (above); librdkafka's log would repeat each retry.
+            "log_level": 2,
         }
-        if self.sasl_mechanism:
+        if self.uses_ssl and self.ssl_ca_location:
+            conf["ssl.ca.location"] = str(self.ssl_ca_location)
+        if self.uses_sasl:
             conf["sasl.mechanism"] = self.sasl_mechanism
-        if self.sasl_username:
-            conf["sasl.username"] = self.sasl_username
-        if self.sasl_password:
-            conf["sasl.password"] = self.sasl_password.get_secret_value()
+            conf["sasl.username"] = self.sasl_username or ""
+            conf["sasl.password"] = self._password()
         return conf
+
+    def java_properties(self) -> str:
+        """A client properties file for Kafka's Java tools (`--command-config`)."""
+        props: dict[str, str] = {"security.protocol": self.security_protocol}
+        if self.uses_ssl and self.ssl_ca_location:
+            props["ssl.truststore.type"] = "PEM"
+            props["ssl.truststore.location"] = str(self.ssl_ca_location)
+        if self.uses_sasl:
+            props["sasl.mechanism"] = self.sasl_mechanism
+            props["sasl.jaas.config"] = scram_jaas(self.sasl_username or "", self._password())
+        return "".join(f"{k}={v}\n" for k, v in props.items())
+
+    def _password(self) -> str:
+        if self.sasl_password is None:
+            raise ConfigError(
+                f"no password for Kafka principal '{self.sasl_username}': "
+                "set SHAREBUS_SASL_PASSWORD (or run `sharebus principals apply` on the local stack)"
+            )
+        return self.sasl_password.get_secret_value()
 
     def registry(self) -> dict[str, str]:
         """The confluent-kafka SchemaRegistryClient configuration."""
@@ -64,6 +142,15 @@ class KafkaSettings(BaseSettings):
             secret = self.registry_password.get_secret_value()
             conf["basic.auth.user.info"] = f"{self.registry_username}:{secret}"
         return conf
+
+
+def scram_jaas(username: str, password: str) -> str:
+    """The JAAS line of a Java Kafka client or broker logging in with SCRAM."""
+    quoted = [v.replace("\\", "\\\\").replace('"', '\\"') for v in (username, password)]
+    return (
+        "org.apache.kafka.common.security.scram.ScramLoginModule required "
+        f'username="{quoted[0]}" password="{quoted[1]}";'
+    )
 
 
 class StackSettings(BaseSettings):
@@ -91,6 +178,29 @@ class StackSettings(BaseSettings):
     )
     mvn: str = "mvn"
     start_timeout: float = 120.0
+
+    @property
+    def security_dir(self) -> Path:
+        """The CA, the broker's key and the generated passwords (git-ignored, 0600)."""
+        return self.dir / "security"
+
+    @property
+    def ca_path(self) -> Path:
+        return self.security_dir / "ca.pem"
+
+    def secrets(self) -> SecretsFile:
+        return SecretsFile(self.security_dir / "secrets.json")
+
+
+class PrincipalSettings(BaseSettings):
+    """Passwords of the bus's principals given by the operator (the rest are generated)."""
+
+    model_config = SettingsConfigDict(env_prefix="SHAREBUS_PRINCIPAL_", extra="ignore")
+
+    passwords: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='SCRAM passwords by user, as JSON: {"bank-ccb": "<secret>", ...}',
+    )
 
 
 class WorkerSettings(BaseSettings):

@@ -27,6 +27,7 @@ from confluent_kafka.admin import (
 
 from schemas import names
 from sharebus.errors import SharebusError
+from sharebus.kafka_errors import cause
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
 if TYPE_CHECKING:
@@ -228,13 +229,6 @@ def _quiet(line: str) -> None:
     """A report that says nothing."""
 
 
-def _cause(exc: Exception) -> str:
-    """librdkafka's own words, without the KafkaError{...} wrapping."""
-    if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], KafkaError):
-        return str(exc.args[0].str())
-    return str(exc) or type(exc).__name__
-
-
 class Topics:
     """A thin admin over the cluster's topics."""
 
@@ -248,7 +242,7 @@ class Topics:
             meta = self.admin.list_topics(timeout=timeout)
         except Exception as exc:
             raise TopicError(
-                f"Kafka unreachable at {self.settings.bootstrap}: {_cause(exc)}"
+                f"Kafka unreachable at {self.settings.bootstrap}: {cause(exc)}"
             ) from exc
         # A topic counts once every partition has a leader: before that, produce and
         # offset requests fail with NOT_LEADER_FOR_PARTITION.
@@ -273,7 +267,7 @@ class Topics:
             except Exception as exc:
                 if _code(exc) == KafkaError.UNKNOWN_TOPIC_OR_PART:
                     continue  # deleted since the listing
-                raise TopicError(f"reading the configs of {name} failed: {_cause(exc)}") from exc
+                raise TopicError(f"reading the configs of {name} failed: {cause(exc)}") from exc
             config = {k: entries[k].value for k in MANAGED_CONFIGS if k in entries}
             described[name] = TopicSpec(name, counts[name], {k: v for k, v in config.items() if v})
         return described
@@ -356,7 +350,7 @@ class Topics:
                 future.result(timeout=timeout)
             except Exception as exc:
                 if ok is None or _code(exc) != ok:
-                    failed.append(f"{name}: {_cause(exc)}")
+                    failed.append(f"{name}: {cause(exc)}")
         if failed:
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
             raise TopicError(f"{doing} {failed[0]}{more}")

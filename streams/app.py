@@ -19,6 +19,7 @@ import faust
 
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
+from sharebus.faust_broker import faust_broker
 from sharebus.settings import KafkaSettings, WorkerSettings
 from streams.fanout import FanOut
 from streams.governance_feed import GovernanceFeed
@@ -33,7 +34,7 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> tuple[faust.App,
     # assignor, which the fan-out consumer's protocol would clash with.
     app = faust.App(
         f"{worker.app_id}-host",
-        broker=f"kafka://{kafka.bootstrap}",
+        **faust_broker(kafka),
         datadir=str(worker.data_dir),
         web_enabled=worker.web_port > 0,
         web_port=worker.web_port or 6066,

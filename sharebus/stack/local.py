@@ -22,12 +22,15 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
 from sharebus.errors import StackError
-from sharebus.settings import StackSettings
+from sharebus.principals import REGISTRY, REGISTRY_GROUP_PREFIX, registry_acls
+from sharebus.secrets import write_private
+from sharebus.settings import ADMIN, KafkaSettings, StackSettings, scram_jaas
+from sharebus.stack.certs import BROKER_PRINCIPAL, StackCerts
 
 # Apicurio refuses to start on kafkasql topics that could lose schemas by retention.
 REGISTRY_TOPICS = ("sharebus.registry.journal", "sharebus.registry.snapshots")
@@ -56,6 +59,8 @@ class LocalStack:
         self.registry_home = self.cache / f"apicurio-{settings.apicurio_version}"
         self.kafka_data = self.dir / "data" / "kafka"
         self.marker = f"-Dsharebus.stack={self.dir}"
+        self.secrets = settings.secrets()
+        self.certs = StackCerts.under(settings.security_dir)
 
     # ---- public -----------------------------------------------------------------
 
@@ -79,12 +84,14 @@ class LocalStack:
         registry_java = self._registry_java()
         self._require_tool(self.s.mvn, "Maven (to fetch the jars)", "SHAREBUS_STACK_MVN")
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.certs.make()
         self._fetch_kafka()
         self._fetch_registry()
         if not kafka_up:
             self._check_ports("kafka", [self.s.kafka_port, self.s.controller_port])
             timings["kafka"] = self._start_kafka(java)
         self._ensure_registry_topics()
+        self._ensure_registry_access()
         if not registry_up:
             self._check_ports("registry", [self.s.registry_port, self.s.registry_management_port])
             timings["registry"] = self._start_registry(registry_java)
@@ -182,15 +189,32 @@ class LocalStack:
 
     def _server_properties(self) -> Path:
         s = self.s
+        admin_password = self.secrets.get_or_create(ADMIN).get_secret_value()
         props = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.voters": f"1@127.0.0.1:{s.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{s.kafka_port}",
+            "listeners": f"CLIENT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.controller_port}",
+            "advertised.listeners": f"CLIENT://127.0.0.1:{s.kafka_port}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "inter.broker.listener.name": "CLIENT",
+            # Clients authenticate with SCRAM over TLS. The controller listener takes only
+            # the broker's own certificate (mutual TLS): no client reaches it, and no
+            # anonymous principal is ever a super user.
+            "listener.security.protocol.map": "CLIENT:SASL_SSL,CONTROLLER:SSL",
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.client.scram-sha-512.sasl.jaas.config": scram_jaas(
+                ADMIN, admin_password
+            ),
+            "ssl.keystore.type": "PEM",
+            "ssl.keystore.location": str(self.certs.broker),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.certs.ca),
+            "listener.name.controller.ssl.client.auth": "required",
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:{ADMIN};{BROKER_PRINCIPAL}",
             "log.dirs": str(self.kafka_data),
             "num.partitions": str(s.partitions),
             # One node: every internal topic has one replica.
@@ -206,7 +230,8 @@ class LocalStack:
             "auto.create.topics.enable": "false",
         }
         path = self.run_dir / "server.properties"
-        path.write_text("".join(f"{k}={v}\n" for k, v in props.items()))
+        # It holds the broker's own SCRAM password: owner-only, like the secrets file.
+        write_private(path, "".join(f"{k}={v}\n" for k, v in props.items()))
         return path
 
     def _start_kafka(self, java: str) -> float:
@@ -217,6 +242,10 @@ class LocalStack:
             self.kafka_data.mkdir(parents=True, exist_ok=True)
             fmt = [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format"]
             fmt += [f"--cluster-id={_cluster_id()}", "-c", str(props)]
+            # The admin's SCRAM credential exists before the broker first starts, so the
+            # broker can authenticate to itself and the operator can create the others.
+            admin = self.secrets.get_or_create(ADMIN).get_secret_value()
+            fmt += ["--add-scram", f"SCRAM-SHA-512=[name={ADMIN},password={admin}]"]
             result = subprocess.run(fmt, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 last = (result.stderr or result.stdout).strip().splitlines()[-1:]
@@ -227,10 +256,21 @@ class LocalStack:
             cmd += ["kafka.Kafka", str(props)]
             return self._launch("kafka", cmd, self._kafka_ready)
 
+    def admin_settings(self) -> KafkaSettings:
+        """This stack's super user, for provisioning."""
+        return KafkaSettings(
+            bootstrap=self.bootstrap,
+            registry_url=self.registry_url,
+            security_protocol="SASL_SSL",
+            sasl_username=ADMIN,
+            sasl_password=self.secrets.get(ADMIN),
+            ssl_ca_location=self.certs.ca,
+        )
+
     def _kafka_ready(self) -> bool:
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 0})
+        admin = AdminClient({**self.admin_settings().librdkafka(), "log_level": 0})
         try:
             meta = admin.list_topics(timeout=1.0)
         except Exception:
@@ -240,7 +280,7 @@ class LocalStack:
     def _ensure_registry_topics(self) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
 
-        admin = AdminClient({"bootstrap.servers": self.bootstrap, "log_level": 3})
+        admin = AdminClient({**self.admin_settings().librdkafka(), "log_level": 3})
         existing = admin.list_topics(timeout=10).topics
         config = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
         wanted = [NewTopic(t, 1, 1, config=config) for t in REGISTRY_TOPICS if t not in existing]
@@ -252,6 +292,15 @@ class LocalStack:
             except Exception as exc:
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
                     raise StackError(f"creating registry topic {topic} failed: {exc}") from exc
+
+    def _ensure_registry_access(self) -> None:
+        """The registry's own SCRAM user and ACLs, before it first connects."""
+        from sharebus.access import Access
+
+        access = Access(self.admin_settings())
+        access.set_passwords({REGISTRY: self.secrets.get_or_create(REGISTRY)})
+        plan = access.plan(registry_acls())
+        access.apply(replace(plan, remove=()), report=lambda line: None)
 
     # ---- registry ----------------------------------------------------------------
 
@@ -298,6 +347,12 @@ class LocalStack:
             "apicurio.kafkasql.bootstrap.servers": self.bootstrap,
             "apicurio.kafkasql.topic": journal,
             "apicurio.kafkasql.snapshots.topic": snapshots,
+            # Under the registry's own prefix, which is all its ACLs allow.
+            "apicurio.events.kafka.topic": "sharebus.registry.events",
+            # Its consumer group is new on every start; the prefix is what its ACL names.
+            "apicurio.kafkasql.consumer.group-prefix": REGISTRY_GROUP_PREFIX,
+            # The Kafka credential is in a file only its owner reads, not on the command line.
+            "quarkus.config.locations": str(self._registry_properties()),
         }
         jar = self._registry_jar()
         if jar is None:
@@ -306,6 +361,21 @@ class LocalStack:
         cmd += [f"-D{k}={v}" for k, v in opts.items()]
         cmd += ["-jar", str(jar)]
         return self._launch("registry", cmd, self._registry_ready, cwd=self.registry_home)
+
+    def _registry_properties(self) -> Path:
+        """The registry's Kafka client security: its own SCRAM principal over TLS."""
+        password = self.secrets.get_or_create(REGISTRY).get_secret_value()
+        props = {
+            "security.protocol": "SASL_SSL",
+            "sasl.mechanism": "SCRAM-SHA-512",
+            "sasl.jaas.config": scram_jaas(REGISTRY, password),
+            "ssl.truststore.type": "PEM",
+            "ssl.truststore.location": str(self.certs.ca),
+        }
+        path = self.run_dir / "registry.properties"
+        text = "".join(f"apicurio.kafka.common.{k}={v}\n" for k, v in props.items())
+        write_private(path, text)
+        return path
 
     def _registry_ready(self) -> bool:
         try:

@@ -39,12 +39,15 @@ TEST_MASK_KEYS = {bank: f"test-key-of-{bank}" for bank in ("ccb", "bocom", "spdb
 class Endpoints:
     bootstrap: str
     registry_url: str
+    # The local stack is secured; a broker from testcontainers has no security at all.
+    security_protocol: str = "SASL_SSL"
 
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
             "SHAREBUS_BOOTSTRAP": self.bootstrap,
             "SHAREBUS_REGISTRY_URL": self.registry_url,
+            "SHAREBUS_SECURITY_PROTOCOL": self.security_protocol,
         }
 
 
@@ -92,12 +95,17 @@ def _containers() -> Iterator[Endpoints]:
             wait_for_logs(registry, "started in", timeout=120)
             port = registry.get_exposed_port(8080)
             host = registry.get_container_host_ip()
-            yield Endpoints(kafka.get_bootstrap_server(), f"http://{host}:{port}/apis/ccompat/v7")
+            registry_url = f"http://{host}:{port}/apis/ccompat/v7"
+            yield Endpoints(kafka.get_bootstrap_server(), registry_url, "PLAINTEXT")
 
 
 @pytest.fixture(scope="session")
 def kafka_settings(endpoints: Endpoints) -> KafkaSettings:
-    return KafkaSettings(bootstrap=endpoints.bootstrap, registry_url=endpoints.registry_url)
+    return KafkaSettings(
+        bootstrap=endpoints.bootstrap,
+        registry_url=endpoints.registry_url,
+        security_protocol=endpoints.security_protocol,  # type: ignore[arg-type]
+    )
 
 
 @pytest.fixture
@@ -106,6 +114,7 @@ def env(monkeypatch: pytest.MonkeyPatch, endpoints: Endpoints) -> Iterator[None]
     process: point them at the test broker and start afresh."""
     monkeypatch.setenv("SHAREBUS_BOOTSTRAP", endpoints.bootstrap)
     monkeypatch.setenv("SHAREBUS_REGISTRY_URL", endpoints.registry_url)
+    monkeypatch.setenv("SHAREBUS_SECURITY_PROTOCOL", endpoints.security_protocol)
     get_kafka_settings.cache_clear()
     yield
     get_kafka_settings.cache_clear()

@@ -96,7 +96,7 @@ def test_bank_topic_decodes_with_a_plain_confluent_deserializer(
     deserialize = AvroDeserializer(SchemaRegistryClient({"url": kafka_settings.registry_url}))
     consumer = Consumer(
         {
-            "bootstrap.servers": kafka_settings.bootstrap,
+            **kafka_settings.librdkafka(),
             "group.id": f"ccb.plain-{unique}",
             "auto.offset.reset": "earliest",
             "topic.metadata.refresh.interval.ms": 2000,

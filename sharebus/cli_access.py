@@ -1,0 +1,98 @@
+"""`sharebus principals` and `sharebus acl`: who may connect, and what each may do."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from sharebus.cli_common import friendly
+
+if TYPE_CHECKING:
+    from sharebus.access import AclPlan
+    from sharebus.principals import Acl
+
+principals_app = typer.Typer(help="SCRAM users of the bus.", no_args_is_help=True)
+acl_app = typer.Typer(help="ACLs derived from the parties, as code.", no_args_is_help=True)
+out = Console(soft_wrap=True, highlight=False)
+
+
+def _parties() -> tuple[list[str], list[str]]:
+    """The agencies and banks the principals and ACLs are derived from."""
+    from schemas.catalog import AGENCIES, BANKS
+
+    return sorted(AGENCIES), sorted(BANKS)
+
+
+@principals_app.command("apply")
+@friendly
+def principals_apply() -> None:
+    """Create each party's SCRAM user (or set its password): from
+    SHAREBUS_PRINCIPAL_PASSWORDS, else generated into the stack's secrets file (0600)."""
+    from sharebus.access import Access
+    from sharebus.principals import principals
+    from sharebus.settings import PrincipalSettings, get_kafka_settings, get_stack_settings
+
+    given = PrincipalSettings().passwords
+    secrets = get_stack_settings().secrets()
+    users = principals(*_parties())
+    passwords = {u: given.get(u) or secrets.get_or_create(u) for u in users}
+    access = Access(get_kafka_settings())
+    existing = access.users()
+    access.set_passwords(passwords)
+    for user in users:
+        source = "from settings" if user in given else f"in {secrets.path}"
+        verb = "password set" if user in existing else "created"
+        out.print(f"{verb:<13} {user} (password {source})")
+
+
+@acl_app.command("plan")
+@friendly
+def acl_plan(
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="exit 3 when the cluster differs")
+    ] = False,
+) -> None:
+    """Show the ACLs apply would add (+) and remove (-)."""
+    plan = _plan()
+    for line in plan.lines():
+        out.print(line)
+    if plan.empty:
+        out.print("the cluster's ACLs are as derived")
+    elif exit_code:
+        raise typer.Exit(3)
+
+
+@acl_app.command("apply")
+@friendly
+def acl_apply() -> None:
+    """Converge the cluster's ACLs to the derived ones (adds, and removes the others)."""
+    from sharebus.access import Access
+    from sharebus.settings import get_kafka_settings
+
+    plan = _plan()
+    Access(get_kafka_settings()).apply(plan, report=out.print)
+    if plan.empty:
+        out.print("nothing to change")
+
+
+@acl_app.command("list")
+@friendly
+def acl_list() -> None:
+    """The derived ACLs, one per line (what `apply` converges to)."""
+    for acl in sorted(_derived()):
+        out.print(str(acl))
+
+
+def _derived() -> frozenset[Acl]:
+    from sharebus.principals import derive_acls
+
+    return derive_acls(*_parties())
+
+
+def _plan() -> AclPlan:
+    from sharebus.access import Access
+    from sharebus.settings import get_kafka_settings
+
+    return Access(get_kafka_settings()).plan(_derived())

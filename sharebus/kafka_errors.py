@@ -1,0 +1,84 @@
+"""Kafka's refusals in one line: who was refused, what, and where.
+
+librdkafka reports a failed SASL login through the error callback and then retries for
+ever, and an ACL refusal as a bare code; both become a `KafkaAuthError` naming the
+principal and the resource, so a command stops at once with that line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from confluent_kafka import KafkaError, KafkaException
+
+from sharebus.errors import SharebusError
+
+log = logging.getLogger("sharebus.kafka")
+
+AUTHENTICATION = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED}
+AUTHORIZATION = {
+    KafkaError.TOPIC_AUTHORIZATION_FAILED: "topic",
+    KafkaError.GROUP_AUTHORIZATION_FAILED: "consumer group",
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED: "cluster",
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "transactional id",
+}
+
+
+class KafkaAuthError(SharebusError):
+    """Kafka did not let this principal in, or not do this."""
+
+
+def cause(exc: BaseException) -> str:
+    """librdkafka's own words, without the KafkaError{...} wrapping."""
+    err = kafka_error(exc)
+    if err is not None:
+        return str(err.str())
+    return str(exc) or type(exc).__name__
+
+
+def kafka_error(exc: BaseException) -> KafkaError | None:
+    if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], KafkaError):
+        return exc.args[0]
+    return None
+
+
+def refusal(err: KafkaError | None, principal: str, action: str, resource: str) -> str | None:
+    """The one line for an authentication or authorization error; None for any other."""
+    if err is None:
+        return None
+    code = err.code()
+    if code in AUTHENTICATION:
+        return f"Kafka refused to authenticate {principal}: {_reason(err)}"
+    kind = AUTHORIZATION.get(code)
+    if kind is not None:
+        return f"{principal} is not allowed to {action} {kind} {resource}"
+    return None
+
+
+def raise_on_auth_failure(principal: str, bootstrap: str) -> Callable[[KafkaError], None]:
+    """An `error_cb` that stops the client on a failed login instead of retrying for ever.
+
+    confluent-kafka re-raises what a callback raises from the poll, flush or consume
+    that ran it, so the caller sees the one line. Other errors are logged once here:
+    librdkafka's own log is kept to critical lines, or a refused login would also print
+    a line per retry.
+    """
+
+    def on_error(err: KafkaError) -> None:
+        line = refusal(err, principal, "connect to", bootstrap)
+        if line is not None:
+            raise KafkaAuthError(f"{line} (at {bootstrap})")
+        # "all brokers down" only repeats the error that brought them down.
+        if err.code() != KafkaError._ALL_BROKERS_DOWN:
+            log.warning("kafka: %s", err.str())
+
+    return on_error
+
+
+def _reason(err: KafkaError) -> str:
+    # "sasl_ssl://host:port/bootstrap: SASL authentication error: <broker's words> (after
+    # 314ms in state AUTH_REQ)": the broker's words are the cause.
+    text = re.sub(r"\s*\(after \d+ms in state \w+\)$", "", str(err.str()))
+    return text.rsplit("error: ", 1)[-1]
