@@ -128,6 +128,11 @@ class KafkaSettings(BaseSettings):
         return "".join(f"{k}={v}\n" for k, v in props.items())
 
     def _password(self) -> str:
+        if not self.sasl_username:
+            raise ConfigError(
+                f"no Kafka credential for {self.bootstrap}: "
+                "set SHAREBUS_SASL_USERNAME and SHAREBUS_SASL_PASSWORD"
+            )
         if self.sasl_password is None:
             raise ConfigError(
                 f"no password for Kafka principal '{self.sasl_username}': "

@@ -241,6 +241,8 @@ class Topics:
         try:
             meta = self.admin.list_topics(timeout=timeout)
         except Exception as exc:
+            # A refused login is queued for the error callback: serving it raises that line.
+            self.admin.poll(0)
             raise TopicError(
                 f"Kafka unreachable at {self.settings.bootstrap}: {cause(exc)}"
             ) from exc

@@ -235,6 +235,12 @@ class LocalStack:
         return path
 
     def _start_kafka(self, java: str) -> float:
+        if (self.kafka_data / "meta.properties").exists() and self.secrets.get(ADMIN) is None:
+            # Formatted before the stack was secured: the broker could not log in to itself.
+            raise StackError(
+                f"{self.kafka_data} holds no admin credential (made before the stack used "
+                f"SASL_SSL): remove {self.dir / 'data'} and run `sharebus up` again"
+            )
         props = self._server_properties()
         classpath = str(self.kafka_home / "libs" / "*")
         log4j = resources.files("sharebus.stack").joinpath("log4j2.properties")

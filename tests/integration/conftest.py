@@ -186,13 +186,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def spawn_worker(endpoints: Endpoints, folder: Path, app_id: str, **settings: str) -> WorkerProcess:
-    """Start a real `sharebus worker` process, logging into `folder`; `settings` are
-    SHAREBUS_WORKER_* values (source_pattern="...")."""
+def spawn_worker(
+    endpoints: Endpoints,
+    folder: Path,
+    app_id: str,
+    principal: str | None = None,
+    **settings: str,
+) -> WorkerProcess:
+    """Start a real `sharebus worker` process, logging into `folder`, as `principal` (the
+    stack's admin when None); `settings` are SHAREBUS_WORKER_* values (source_pattern=...)."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "worker.log"
     port = free_port()
     env = endpoints.env()
+    if principal:
+        env["SHAREBUS_SASL_USERNAME"] = principal
     env["SHAREBUS_WORKER_APP_ID"] = app_id
     env["SHAREBUS_WORKER_DATA_DIR"] = str(folder / "data")
     env["SHAREBUS_WORKER_WEB_PORT"] = str(port)
@@ -238,12 +246,13 @@ def worker(
 
 
 def run_cli(
-    endpoints: Endpoints, *args: str, stdin: str | None = None
+    endpoints: Endpoints, *args: str, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """`sharebus <args>` as a user runs it: its own process, exit code, stdout, stderr."""
+    """`sharebus <args>` as a user runs it: its own process, exit code, stdout, stderr;
+    `env` adds SHAREBUS_* variables (SHAREBUS_SASL_USERNAME="bank-ccb")."""
     return subprocess.run(
         [sys.executable, "-m", "sharebus.cli", *args],
-        env=endpoints.env(),
+        env={**endpoints.env(), **env},
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

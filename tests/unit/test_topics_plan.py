@@ -156,7 +156,10 @@ def test_the_same_topic_declared_twice_differently_is_a_problem() -> None:
 
 
 def test_unreachable_kafka_is_one_line_and_quick() -> None:
-    topics = Topics(KafkaSettings(bootstrap="127.0.0.1:1", registry_url="http://127.0.0.1:1"))
+    unreachable = KafkaSettings(
+        bootstrap="127.0.0.1:1", registry_url="http://127.0.0.1:1", security_protocol="PLAINTEXT"
+    )
+    topics = Topics(unreachable)
     started = time.monotonic()
     with pytest.raises(TopicError) as caught:
         topics.describe(timeout=2.0)
