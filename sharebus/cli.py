@@ -17,7 +17,7 @@ from rich.console import Console
 
 from producers.cli import generate, publish
 from sharebus.audit_verify import audit_app
-from sharebus.cli_access import acl_app, principals_app
+from sharebus.cli_access import acl_app, client_config, principals_app
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_common import err, friendly
 from sharebus.dlq_cmd import dlq_app
@@ -40,6 +40,7 @@ app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.add_typer(principals_app, name="principals")
 app.add_typer(acl_app, name="acl")
+app.command("client-config")(client_config)
 app.command()(explain)
 
 # ---- the local stack ------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -96,3 +98,32 @@ def _plan() -> AclPlan:
     from sharebus.settings import get_kafka_settings
 
     return Access(get_kafka_settings()).plan(_derived())
+
+
+class ToolFormat(StrEnum):
+    java = "java"
+    librdkafka = "librdkafka"
+
+
+@friendly
+def client_config(
+    out: Annotated[Path, typer.Argument(help="file to write (mode 0600: it holds a password)")],
+    tool: Annotated[
+        ToolFormat,
+        typer.Option(help="java: Kafka's tools (--command-config); librdkafka: kcat (-F)"),
+    ] = ToolFormat.java,
+) -> None:
+    """Write a client properties file for plain Kafka tools, as the principal of the
+    settings (SHAREBUS_SASL_USERNAME; the local stack's admin when unset)."""
+    from sharebus.secrets import write_private
+    from sharebus.settings import get_kafka_settings
+
+    kafka = get_kafka_settings()
+    if tool is ToolFormat.java:
+        text = kafka.java_properties()
+    else:
+        conf = {k: v for k, v in kafka.librdkafka().items() if isinstance(v, str)}
+        text = "".join(f"{k}={v}\n" for k, v in conf.items())
+    write_private(out, text)
+    out_console = Console(stderr=True, highlight=False)
+    out_console.print(f"wrote {out} for {kafka.principal} at {kafka.bootstrap}")

@@ -4,6 +4,7 @@ and the one line each refusal shows."""
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from schemas.generate import records
 from sharebus.access import Access
 from sharebus.kafka_errors import refusal
 from sharebus.settings import KafkaSettings, get_stack_settings
+from sharebus.stack.local import LocalStack
 from sharebus.topics import Topics
 from tests.integration.conftest import (
     Endpoints,
@@ -327,3 +329,27 @@ def test_no_secret_in_any_output_or_log(
         texts.append((stack.dir / "run" / log).read_text(errors="replace"))
     leaked = [s for s in known if any(s in text for text in texts)]
     assert leaked == [], f"{len(leaked)} secrets found in output or logs"
+
+
+def test_kafkas_own_tools_connect_with_a_rendered_properties_file(
+    endpoints: Endpoints, secured: int, tmp_path: Path
+) -> None:
+    """A bank lists topics with Kafka's own Java tool and sees only its own."""
+    props = tmp_path / "ccb.properties"
+    done = run_cli(endpoints, "client-config", str(props), SHAREBUS_SASL_USERNAME="bank-ccb")
+    assert done.returncode == 0, done.stderr
+    assert props.stat().st_mode & 0o777 == 0o600
+    classpath = str(LocalStack(get_stack_settings()).kafka_home / "libs" / "*")
+    tool = ["org.apache.kafka.tools.TopicCommand", "--bootstrap-server", endpoints.bootstrap]
+    listed = subprocess.run(
+        [get_stack_settings().java, "-Xmx128m", "-cp", classpath, *tool]
+        + ["--command-config", str(props), "--list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert listed.returncode == 0, listed.stderr
+    topics = listed.stdout.split()
+    assert "bank.ccb.tax.payment-record" in topics
+    assert all(t.startswith("bank.ccb.") for t in topics), topics
