@@ -341,9 +341,9 @@ def test_kafkas_own_tools_connect_with_a_rendered_properties_file(
     assert props.stat().st_mode & 0o777 == 0o600
     classpath = str(LocalStack(get_stack_settings()).kafka_home / "libs" / "*")
     tool = ["org.apache.kafka.tools.TopicCommand", "--bootstrap-server", endpoints.bootstrap]
+    tool += ["--command-config", str(props), "--list"]
     listed = subprocess.run(
-        [get_stack_settings().java, "-Xmx128m", "-cp", classpath, *tool]
-        + ["--command-config", str(props), "--list"],
+        [get_stack_settings().java, "-Xmx128m", "-cp", classpath, *tool],
         capture_output=True,
         text=True,
         timeout=120,
