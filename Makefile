@@ -24,8 +24,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Every party's SCRAM user and the derived ACLs come with the stack.
 up: $(STAMP)
 	$(BIN)/sharebus up
+	$(BIN)/sharebus principals apply
+	$(BIN)/sharebus acl apply
 
 down: $(STAMP)
 	$(BIN)/sharebus down

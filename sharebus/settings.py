@@ -66,8 +66,6 @@ class KafkaSettings(BaseSettings):
             self.sasl_username = self.sasl_username or ADMIN
             if self.sasl_password is None:
                 self.sasl_password = stack.secrets().get(self.sasl_username)
-        if self.registry_username and self.registry_password is None:
-            self.registry_password = stack.secrets().get(self.registry_username)
         return self
 
     @property

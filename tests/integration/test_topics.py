@@ -201,6 +201,9 @@ def test_cli_says_in_one_line_that_kafka_is_unreachable(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SHAREBUS_BOOTSTRAP", "127.0.0.1:1")
+    # Another cluster than the local stack: its credential must be given.
+    monkeypatch.setenv("SHAREBUS_SASL_USERNAME", "sharebus-operator")
+    monkeypatch.setenv("SHAREBUS_SASL_PASSWORD", "unused")
     get_kafka_settings.cache_clear()
     try:
         result = CliRunner().invoke(topics_app, ["plan", "--governance", str(GOVERNANCE)])
