@@ -110,6 +110,7 @@ def worker(
     and /health answers 503 while the worker is not processing. Kafka down at start is
     waited for; SIGTERM or Ctrl-C stops the worker within seconds in any state.
     """
+    from sharebus.faust_broker import check_can_run
     from sharebus.settings import get_kafka_settings, get_worker_settings
     from sharebus.topics import TopicError, Topics, system_specs
     from streams.app import Worker, create_app
@@ -134,6 +135,8 @@ def worker(
                 time.sleep(2)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    # A refusal is not waited out: it stops here, in one line (faust would crash later).
+    check_can_run(kafka, settings.app_id)
     faust_app, pipeline = create_app(kafka, settings)
     Worker(faust_app, pipeline, loglevel=loglevel).execute_from_commandline()
 

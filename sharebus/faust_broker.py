@@ -1,11 +1,13 @@
 """The faust app's broker settings from `KafkaSettings`: the same listener, CA and
-principal as every other client (faust's aiokafka driver speaks SASL_SSL with SCRAM)."""
+principal as every other client (faust's aiokafka driver speaks SASL_SSL with SCRAM),
+and a check that this principal may run the app at all."""
 
 from __future__ import annotations
 
 import ssl
 from typing import Any
 
+from sharebus.kafka_errors import KafkaAuthError, kafka_error, refusal
 from sharebus.settings import KafkaSettings
 
 
@@ -28,3 +30,20 @@ def faust_broker(kafka: KafkaSettings) -> dict[str, Any]:
     elif context is not None:
         kwargs["broker_credentials"] = faust.SSLCredentials(context)
     return kwargs
+
+
+def check_can_run(kafka: KafkaSettings, app_id: str, timeout: float = 30.0) -> None:
+    """Fail in one line, before faust starts, when this principal may not create the
+    app's own topics (faust would otherwise crash with a traceback): a dry-run create of
+    faust's leader topic, which the broker authorizes before anything else."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    leader = f"{app_id}-__assignor-__leader"
+    admin = AdminClient(kafka.librdkafka())
+    futures = admin.create_topics([NewTopic(leader, 1, 1)], validate_only=True)
+    try:
+        futures[leader].result(timeout=timeout)
+    except Exception as exc:
+        line = refusal(kafka_error(exc), kafka.principal, "create", leader)
+        if line is not None:
+            raise KafkaAuthError(f"{line}: is the app id '{app_id}' one its ACLs cover?") from None

@@ -20,8 +20,8 @@ REGISTRY = "sharebus-registry"
 REGISTRY_GROUP_PREFIX = "sharebus-registry-"
 REGISTRY_TOPIC_PREFIX = "sharebus.registry."
 GOVERNANCE_TOPICS = (names.ENTRUSTMENTS, names.AGREEMENTS, names.CONSENTS)
-# Faust's own topics (the assignor's leader topic) and group: named after the app id,
-# which starts with this for every worker.
+# The workers' consumer groups, transactional ids and faust's own topics are named after
+# the app id, which starts with this for every worker.
 WORKER_PREFIX = "sharebus-worker"
 FEED_GROUP_PREFIX = "sharebus-"
 
@@ -89,6 +89,9 @@ def derive_acls(agencies: Iterable[str], banks: Iterable[str]) -> frozenset[Acl]
     for who in (WORKERS, OPERATOR):
         allow(who, GROUP, PREFIXED, FEED_GROUP_PREFIX, "DESCRIBE")
     allow(WORKERS, TOPIC, PREFIXED, WORKER_PREFIX, "ALL")
+    # Each worker writes a batch's outputs and source offsets in one transaction, under an
+    # id named after its app id.
+    allow(WORKERS, TRANSACTIONAL_ID, PREFIXED, WORKER_PREFIX, "WRITE", "DESCRIBE")
     # The operator: the only writer of governance; manages topics without reading data.
     for topic in GOVERNANCE_TOPICS:
         allow(OPERATOR, TOPIC, LITERAL, topic, "READ", "WRITE")

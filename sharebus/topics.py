@@ -27,7 +27,7 @@ from confluent_kafka.admin import (
 
 from schemas import names
 from sharebus.errors import SharebusError
-from sharebus.kafka_errors import cause
+from sharebus.kafka_errors import KafkaAuthError, cause, kafka_error, refusal
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
 if TYPE_CHECKING:
@@ -339,6 +339,10 @@ class Topics:
                 created.append(name)
             except Exception as exc:
                 if "TOPIC_ALREADY_EXISTS" not in str(exc):
+                    refused = refusal(kafka_error(exc), self.settings.principal, "create", name)
+                    if refused:
+                        # Not a TopicError: a refusal is not waited out (the worker retries those).
+                        raise KafkaAuthError(refused) from None
                     raise TopicError(f"creating topic {name} failed: {exc}") from exc
         self._until(lambda now: all(t.topic in now for t in wanted), timeout)
         return created
@@ -352,10 +356,12 @@ class Topics:
                 future.result(timeout=timeout)
             except Exception as exc:
                 if ok is None or _code(exc) != ok:
-                    failed.append(f"{name}: {cause(exc)}")
+                    action = _ACTION_OF[doing]
+                    refused = refusal(kafka_error(exc), self.settings.principal, action, name)
+                    failed.append(refused or f"{doing} {name}: {cause(exc)}")
         if failed:
             more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-            raise TopicError(f"{doing} {failed[0]}{more}")
+            raise TopicError(f"{failed[0]}{more}")
 
     def _configs_until(self, changes: tuple[ConfigChange, ...], timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -377,6 +383,14 @@ class Topics:
             if time.monotonic() > deadline:
                 raise TopicError(f"the cluster's metadata did not catch up within {timeout:.0f}s")
             time.sleep(0.1)
+
+
+_ACTION_OF = {
+    "creating": "create",
+    "adding partitions to": "add partitions to",
+    "configuring": "configure",
+    "deleting": "delete",
+}
 
 
 def _code(exc: Exception) -> int | None:

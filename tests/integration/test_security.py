@@ -353,3 +353,18 @@ def test_kafkas_own_tools_connect_with_a_rendered_properties_file(
     topics = listed.stdout.split()
     assert "bank.ccb.tax.payment-record" in topics
     assert all(t.startswith("bank.ccb.") for t in topics), topics
+
+
+def test_a_worker_outside_its_acls_stops_in_one_line(endpoints: Endpoints, secured: int) -> None:
+    done = run_cli(
+        endpoints,
+        "worker",
+        SHAREBUS_SASL_USERNAME="sharebus-worker",
+        SHAREBUS_WORKER_APP_ID="other-app",
+    )
+    assert one_error_line(done) == (
+        "error: sharebus-worker is not allowed to create topic other-app-__assignor-__leader: "
+        "is the app id 'other-app' one its ACLs cover?"
+    )
+    done = run_cli(endpoints, "worker", SHAREBUS_SASL_USERNAME="bank-ccb")
+    assert one_error_line(done).startswith("error: bank-ccb is not allowed to create topic ")
