@@ -24,11 +24,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Every party's SCRAM user and the derived ACLs come with the stack.
+# Every party's SCRAM user and the derived ACLs come with the stack (the sample parties).
 up: $(STAMP)
 	$(BIN)/sharebus up
-	$(BIN)/sharebus principals apply
-	$(BIN)/sharebus acl apply
+	$(BIN)/sharebus principals apply --governance examples/governance
+	$(BIN)/sharebus acl apply --governance examples/governance
 
 down: $(STAMP)
 	$(BIN)/sharebus down

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from sharebus.cli_common import friendly
+from sharebus.errors import SharebusError
 
 if TYPE_CHECKING:
     from sharebus.access import AclPlan
@@ -20,16 +21,37 @@ acl_app = typer.Typer(help="ACLs derived from the parties, as code.", no_args_is
 out = Console(soft_wrap=True, highlight=False)
 
 
-def _parties() -> tuple[list[str], list[str]]:
-    """The agencies and banks the principals and ACLs are derived from."""
-    from schemas.catalog import AGENCIES, BANKS
+GovernanceDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--governance",
+        help="take the parties from this folder of governance YAML instead of the cluster's",
+    ),
+]
 
-    return sorted(AGENCIES), sorted(BANKS)
+
+def _parties(folder: Path | None) -> tuple[list[str], list[str]]:
+    """The active agencies and banks the principals and ACLs are derived from: of the
+    governance in force, or of a folder (before any governance is applied)."""
+    from governance.loader import governance_from_dir
+    from sharebus.governance_log import read_current
+
+    if folder is not None:
+        gov = governance_from_dir(folder)
+    else:
+        gov = read_current()
+        if gov.version == 0:
+            raise SharebusError(
+                "no governance in force on the cluster: `sharebus governance apply <folder>` "
+                "first, or derive from a folder with --governance"
+            )
+    agencies = sorted(a.id for a in gov.agencies.values() if a.active)
+    return agencies, gov.active_banks()
 
 
 @principals_app.command("apply")
 @friendly
-def principals_apply() -> None:
+def principals_apply(governance: GovernanceDir = None) -> None:
     """Create each party's SCRAM user (or set its password): from
     SHAREBUS_PRINCIPAL_PASSWORDS, else generated into the stack's secrets file (0600)."""
     from sharebus.access import Access
@@ -38,7 +60,7 @@ def principals_apply() -> None:
 
     given = PrincipalSettings().passwords
     secrets = get_stack_settings().secrets()
-    users = principals(*_parties())
+    users = principals(*_parties(governance))
     passwords = {u: given.get(u) or secrets.get_or_create(u) for u in users}
     access = Access(get_kafka_settings())
     existing = access.users()
@@ -52,12 +74,13 @@ def principals_apply() -> None:
 @acl_app.command("plan")
 @friendly
 def acl_plan(
+    governance: GovernanceDir = None,
     exit_code: Annotated[
         bool, typer.Option("--exit-code", help="exit 3 when the cluster differs")
     ] = False,
 ) -> None:
     """Show the ACLs apply would add (+) and remove (-)."""
-    plan = _plan()
+    plan = _plan(governance)
     for line in plan.lines():
         out.print(line)
     if plan.empty:
@@ -68,12 +91,12 @@ def acl_plan(
 
 @acl_app.command("apply")
 @friendly
-def acl_apply() -> None:
+def acl_apply(governance: GovernanceDir = None) -> None:
     """Converge the cluster's ACLs to the derived ones (adds, and removes the others)."""
     from sharebus.access import Access
     from sharebus.settings import get_kafka_settings
 
-    plan = _plan()
+    plan = _plan(governance)
     Access(get_kafka_settings()).apply(plan, report=out.print)
     if plan.empty:
         out.print("nothing to change")
@@ -81,23 +104,23 @@ def acl_apply() -> None:
 
 @acl_app.command("list")
 @friendly
-def acl_list() -> None:
+def acl_list(governance: GovernanceDir = None) -> None:
     """The derived ACLs, one per line (what `apply` converges to)."""
-    for acl in sorted(_derived()):
+    for acl in sorted(_derived(governance)):
         out.print(str(acl))
 
 
-def _derived() -> frozenset[Acl]:
+def _derived(governance: Path | None) -> frozenset[Acl]:
     from sharebus.principals import derive_acls
 
-    return derive_acls(*_parties())
+    return derive_acls(*_parties(governance))
 
 
-def _plan() -> AclPlan:
+def _plan(governance: Path | None) -> AclPlan:
     from sharebus.access import Access
     from sharebus.settings import get_kafka_settings
 
-    return Access(get_kafka_settings()).plan(_derived())
+    return Access(get_kafka_settings()).plan(_derived(governance))
 
 
 class ToolFormat(StrEnum):

@@ -24,9 +24,11 @@ from governance.errors import GovernanceError
 from governance.models import Governance, VersionMark
 from governance.reconcile import Plan, plan, written
 from schemas import names
+from sharebus.kafka_errors import check_readable, kafka_error, refusal
+from sharebus.principals import GOVERNANCE_WRITER
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
-TRANSACTIONAL_ID = "sharebus-governance-writer"
+TRANSACTIONAL_ID = GOVERNANCE_WRITER
 TIMEOUT = 30.0
 
 
@@ -58,7 +60,7 @@ def write(
 
     def report(err: Any, msg: Any) -> None:
         if err is not None:
-            failures.append(err.str())
+            failures.append(refusal(err, settings.principal, "write to", msg.topic()) or err.str())
             return
         where = f"{msg.topic()}/{msg.partition()}"
         offsets[where] = max(offsets.get(where, -1), msg.offset())
@@ -91,6 +93,8 @@ def write(
     except (KafkaException, GovernanceError) as exc:
         _abort(producer)
         cause = exc.args[0].str() if isinstance(exc, KafkaException) else str(exc)
+        # A principal that may not hold the writer's transactional id is refused first.
+        cause = refusal(kafka_error(exc), settings.principal, "use", TRANSACTIONAL_ID) or cause
         raise GovernanceError(f"governance not written (nothing of it applies): {cause}") from exc
     return version
 
@@ -109,7 +113,9 @@ def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -
     """The governance in force now: what the workers read, at its last whole version."""
     from streams.governance_feed import GovernanceFeed
 
-    feed = GovernanceFeed((settings or get_kafka_settings()).librdkafka())
+    settings = settings or get_kafka_settings()
+    check_readable(settings, names.GOVERNANCE_TOPICS)
+    feed = GovernanceFeed(settings.librdkafka())
     feed.start()
     try:
         if not feed.wait_ready(timeout):

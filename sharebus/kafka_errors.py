@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from confluent_kafka import KafkaError, KafkaException
 
 from sharebus.errors import SharebusError
 
+if TYPE_CHECKING:
+    from sharebus.settings import KafkaSettings
+
 log = logging.getLogger("sharebus.kafka")
+# librdkafka's own log goes here, not to stderr: a refused login would print a line per
+# retry. A process that configures logging (the worker) still sees it.
+LIBRDKAFKA_LOG = logging.getLogger("sharebus.librdkafka")
+LIBRDKAFKA_LOG.addHandler(logging.NullHandler())
 
 AUTHENTICATION = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED}
 AUTHORIZATION = {
@@ -61,17 +69,17 @@ def raise_on_auth_failure(principal: str, bootstrap: str) -> Callable[[KafkaErro
     """An `error_cb` that stops the client on a failed login instead of retrying for ever.
 
     confluent-kafka re-raises what a callback raises from the poll, flush or consume
-    that ran it, so the caller sees the one line. Other errors are logged once here:
-    librdkafka's own log is kept to critical lines, or a refused login would also print
-    a line per retry.
+    that ran it, so the caller sees the one line. A refused read or write is said by the
+    call that was refused (it knows the resource); other errors are logged once here.
     """
 
     def on_error(err: KafkaError) -> None:
-        line = refusal(err, principal, "connect to", bootstrap)
-        if line is not None:
+        if err.code() in AUTHENTICATION:
+            line = refusal(err, principal, "connect to", bootstrap)
             raise KafkaAuthError(f"{line} (at {bootstrap})")
         # "all brokers down" only repeats the error that brought them down.
-        if err.code() != KafkaError._ALL_BROKERS_DOWN:
+        quiet = err.code() in AUTHORIZATION or err.code() == KafkaError._ALL_BROKERS_DOWN
+        if not quiet and not err.fatal():
             log.warning("kafka: %s", err.str())
 
     return on_error
@@ -82,3 +90,19 @@ def _reason(err: KafkaError) -> str:
     # 314ms in state AUTH_REQ)": the broker's words are the cause.
     text = re.sub(r"\s*\(after \d+ms in state \w+\)$", "", str(err.str()))
     return text.rsplit("error: ", 1)[-1]
+
+
+def check_readable(settings: KafkaSettings, topics: Iterable[str], timeout: float = 10.0) -> None:
+    """Raise the one line when this principal may not even see one of `topics`.
+
+    Readers that wait for a topic to appear would otherwise wait out their timeout and
+    say only that it did not come: asked by name, the broker says it is refused.
+    """
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(settings.librdkafka())
+    for topic in topics:
+        meta = admin.list_topics(topic, timeout=timeout).topics.get(topic)
+        line = refusal(meta.error if meta else None, settings.principal, "read", topic)
+        if line is not None:
+            raise KafkaAuthError(line)

@@ -19,13 +19,15 @@ REGISTRY = "sharebus-registry"
 # Apicurio's kafkasql storage joins a new group on every start, named from this prefix.
 REGISTRY_GROUP_PREFIX = "sharebus-registry-"
 REGISTRY_TOPIC_PREFIX = "sharebus.registry."
-GOVERNANCE_TOPICS = (names.ENTRUSTMENTS, names.AGREEMENTS, names.CONSENTS)
+# The governance writer's transactional id (`sharebus.governance_log`): a version is
+# written in one transaction, so only the operator may hold it.
+GOVERNANCE_WRITER = "sharebus-governance-writer"
 # The workers' consumer groups, transactional ids and faust's own topics are named after
 # the app id, which starts with this for every worker.
 WORKER_PREFIX = "sharebus-worker"
 FEED_GROUP_PREFIX = "sharebus-"
 
-TOPIC, GROUP = "topic", "group"
+TOPIC, GROUP, TRANSACTIONAL_ID = "topic", "group", "transactional_id"
 LITERAL, PREFIXED = "literal", "prefixed"
 
 
@@ -78,7 +80,7 @@ def derive_acls(agencies: Iterable[str], banks: Iterable[str]) -> frozenset[Acl]
     # Workers: read sources and governance, write bank topics (creating them on first
     # use), the audit and the dead letters; their consumer group and faust's own topics.
     allow(WORKERS, TOPIC, PREFIXED, names.SOURCE_PREFIX, "READ", "DESCRIBE")
-    for topic in GOVERNANCE_TOPICS:
+    for topic in names.GOVERNANCE_TOPICS:
         allow(WORKERS, TOPIC, LITERAL, topic, "READ", "DESCRIBE")
     allow(WORKERS, TOPIC, PREFIXED, names.BANK_PREFIX, "WRITE", "DESCRIBE", "CREATE")
     for topic in (names.AUDIT, names.DLQ):
@@ -93,8 +95,9 @@ def derive_acls(agencies: Iterable[str], banks: Iterable[str]) -> frozenset[Acl]
     # id named after its app id.
     allow(WORKERS, TRANSACTIONAL_ID, PREFIXED, WORKER_PREFIX, "WRITE", "DESCRIBE")
     # The operator: the only writer of governance; manages topics without reading data.
-    for topic in GOVERNANCE_TOPICS:
+    for topic in names.GOVERNANCE_TOPICS:
         allow(OPERATOR, TOPIC, LITERAL, topic, "READ", "WRITE")
+    allow(OPERATOR, TRANSACTIONAL_ID, LITERAL, GOVERNANCE_WRITER, "WRITE", "DESCRIBE")
     for prefix in (names.SOURCE_PREFIX, names.BANK_PREFIX, "sharebus."):
         allow(OPERATOR, TOPIC, PREFIXED, prefix, *_MANAGE)
     return frozenset(acls)

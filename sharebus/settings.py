@@ -97,14 +97,13 @@ class KafkaSettings(BaseSettings):
 
     def librdkafka(self) -> dict[str, Any]:
         """The librdkafka dotted keys for these settings."""
-        from sharebus.kafka_errors import raise_on_auth_failure
+        from sharebus.kafka_errors import LIBRDKAFKA_LOG, raise_on_auth_failure
 
         conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap,
             "security.protocol": self.security_protocol,
             "error_cb": raise_on_auth_failure(self.principal, self.bootstrap),
-            # Errors reach error_cb (above); librdkafka's log would repeat each retry.
-            "log_level": 2,
+            "logger": LIBRDKAFKA_LOG,
         }
         if self.uses_ssl and self.ssl_ca_location:
             conf["ssl.ca.location"] = str(self.ssl_ca_location)

@@ -7,6 +7,7 @@ import pytest
 
 from schemas import names
 from sharebus.principals import (
+    GOVERNANCE_WRITER,
     LITERAL,
     OPERATOR,
     REGISTRY,
@@ -21,7 +22,7 @@ from sharebus.principals import (
 AGENCIES = ["tax", "hrss"]
 BANKS = ["ccb", "bocom"]
 ACLS = derive_acls(AGENCIES, BANKS)
-GOVERNANCE = [names.ENTRUSTMENTS, names.AGREEMENTS, names.CONSENTS]
+GOVERNANCE = list(names.GOVERNANCE_TOPICS)
 
 
 def allowed(principal: str, operation: str, resource: str, name: str) -> bool:
@@ -91,6 +92,15 @@ def test_workers_read_sources_and_governance_and_write_banks_audit_dlq() -> None
 def test_only_the_operator_writes_governance(topic: str) -> None:
     writers = {a.principal for a in ACLS if allowed(a.principal, "WRITE", "topic", topic)}
     assert writers == {OPERATOR}
+
+
+def test_only_the_operator_holds_the_governance_writers_transaction() -> None:
+    holders = {
+        a.principal
+        for a in ACLS
+        if allowed(a.principal, "WRITE", "transactional_id", GOVERNANCE_WRITER)
+    }
+    assert holders == {OPERATOR}
 
 
 def test_the_operator_manages_topics_but_reads_no_data() -> None:
