@@ -57,7 +57,7 @@ def up() -> None:
     timings = stack.up()
     for name, seconds in timings.items():
         out.print(f"{name} started in {seconds:.1f}s")
-    out.print(f"kafka     {stack.bootstrap}")
+    out.print(f"kafka     {stack.bootstrap} (SASL_SSL, SCRAM-SHA-512; CA {stack.certs.ca})")
     out.print(f"registry  {stack.registry_url}")
 
 
