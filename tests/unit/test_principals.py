@@ -86,6 +86,8 @@ def test_workers_read_sources_and_governance_and_write_banks_audit_dlq() -> None
     assert not allowed(WORKERS, "READ", "topic", "bank.ccb.tax.payment-record")
     assert not allowed(WORKERS, "READ", "topic", "sharebus.registry.journal")
     assert allowed(WORKERS, "READ", "group", "sharebus-worker-7")
+    assert allowed(WORKERS, "WRITE", "transactional_id", "sharebus-worker-1f2e3d")
+    assert not allowed(WORKERS, "WRITE", "transactional_id", GOVERNANCE_WRITER)
 
 
 @pytest.mark.parametrize("topic", GOVERNANCE)
