@@ -25,13 +25,21 @@ log = logging.getLogger("sharebus.kafka")
 LIBRDKAFKA_LOG = logging.getLogger("sharebus.librdkafka")
 LIBRDKAFKA_LOG.addHandler(logging.NullHandler())
 
-AUTHENTICATION = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED}
+# A TLS handshake the broker refused (no or a wrong certificate) will not pass on retry.
+AUTHENTICATION = {
+    KafkaError._AUTHENTICATION,
+    KafkaError.SASL_AUTHENTICATION_FAILED,
+    KafkaError._SSL,
+}
 AUTHORIZATION = {
     KafkaError.TOPIC_AUTHORIZATION_FAILED: "topic",
     KafkaError.GROUP_AUTHORIZATION_FAILED: "consumer group",
     KafkaError.CLUSTER_AUTHORIZATION_FAILED: "cluster",
     KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "transactional id",
 }
+
+
+_TLS_REFUSED = re.compile(r"ssl/tls alert|certificate verify failed")
 
 
 class KafkaAuthError(SharebusError):
@@ -73,14 +81,24 @@ def raise_on_auth_failure(principal: str, bootstrap: str) -> Callable[[KafkaErro
     call that was refused (it knows the resource); other errors are logged once here.
     """
 
+    said: set[str] = set()
+
     def on_error(err: KafkaError) -> None:
         if err.code() in AUTHENTICATION:
             line = refusal(err, principal, "connect to", bootstrap)
             raise KafkaAuthError(f"{line} (at {bootstrap})")
+        if _TLS_REFUSED.search(str(err.str())):
+            # A TLS alert from the broker, or its certificate not trusted: no retry helps.
+            raise KafkaAuthError(
+                f"TLS with Kafka failed for {principal}: {_reason(err)} (at {bootstrap})"
+            )
         # "all brokers down" only repeats the error that brought them down.
         quiet = err.code() in AUTHORIZATION or err.code() == KafkaError._ALL_BROKERS_DOWN
-        if not quiet and not err.fatal():
-            log.warning("kafka: %s", err.str())
+        text = _plain(err)
+        if not quiet and not err.fatal() and text not in said:
+            # Once per client: librdkafka reports the same failure on every retry.
+            said.add(text)
+            log.warning("kafka: %s", text)
 
     return on_error
 
@@ -88,8 +106,12 @@ def raise_on_auth_failure(principal: str, bootstrap: str) -> Callable[[KafkaErro
 def _reason(err: KafkaError) -> str:
     # "sasl_ssl://host:port/bootstrap: SASL authentication error: <broker's words> (after
     # 314ms in state AUTH_REQ)": the broker's words are the cause.
-    text = re.sub(r"\s*\(after \d+ms in state \w+\)$", "", str(err.str()))
-    return text.rsplit("error: ", 1)[-1]
+    return _plain(err).rsplit("error: ", 1)[-1]
+
+
+def _plain(err: KafkaError) -> str:
+    """librdkafka's words without the timing it adds on every retry."""
+    return re.sub(r"\s*\(after \d+ms in state \w+\)$", "", str(err.str()))
 
 
 def check_readable(settings: KafkaSettings, topics: Iterable[str], timeout: float = 10.0) -> None:

@@ -383,3 +383,28 @@ def test_a_worker_outside_its_acls_stops_in_one_line(endpoints: Endpoints, secur
     )
     done = run_cli(endpoints, "worker", SHAREBUS_SASL_USERNAME="bank-ccb")
     assert one_error_line(done).startswith("error: bank-ccb is not allowed to create topic ")
+
+
+def test_the_controller_listener_lets_no_client_in(endpoints: Endpoints, secured: int) -> None:
+    """Only the broker's own certificate opens it: TLS without one, or the admin's SCRAM
+    credential, or nothing at all, is refused."""
+    stack = get_stack_settings()
+    controller = f"127.0.0.1:{stack.controller_port}"
+    admin = stack.secrets().get("sharebus-admin")
+    assert admin is not None
+    attempts = [
+        {"SHAREBUS_SECURITY_PROTOCOL": "PLAINTEXT"},
+        {"SHAREBUS_SECURITY_PROTOCOL": "SSL", "SHAREBUS_SSL_CA_LOCATION": str(stack.ca_path)},
+        {
+            "SHAREBUS_SSL_CA_LOCATION": str(stack.ca_path),
+            "SHAREBUS_SASL_USERNAME": "sharebus-admin",
+            "SHAREBUS_SASL_PASSWORD": admin.get_secret_value(),
+        },
+    ]
+    for attempt in attempts:
+        done = run_cli(endpoints, "topics", "plan", SHAREBUS_BOOTSTRAP=controller, **attempt)
+        line = one_error_line(done)
+        refused = line.startswith(("error: Kafka refused", "error: TLS with Kafka failed"))
+        refused = refused and controller in line
+        assert refused or line.startswith(f"error: Kafka unreachable at {controller}"), line
+        assert admin.get_secret_value() not in done.stdout + done.stderr
