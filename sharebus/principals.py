@@ -85,6 +85,8 @@ def derive_acls(agencies: Iterable[str], banks: Iterable[str]) -> frozenset[Acl]
     allow(WORKERS, TOPIC, PREFIXED, names.BANK_PREFIX, "WRITE", "DESCRIBE", "CREATE")
     for topic in (names.AUDIT, names.DLQ):
         allow(WORKERS, TOPIC, LITERAL, topic, "WRITE", "DESCRIBE")
+    # Only to see that it exists (a worker makes sure of every system topic when it starts).
+    allow(WORKERS, TOPIC, LITERAL, names.DLQ_REPLAYS, "DESCRIBE")
     allow(WORKERS, GROUP, PREFIXED, WORKER_PREFIX, "READ", "DESCRIBE")
     # The governance and profile feeds assign partitions and commit nothing, but
     # librdkafka still looks up the coordinator of their group (`sharebus-<feed>-reader`).

@@ -36,7 +36,8 @@ from tests.integration.reading import audit_until, end_offsets, read_since
 def test_a_worker_started_while_kafka_is_down_waits_says_so_once_and_stops_on_sigterm(
     endpoints: Endpoints, tmp_path: Path
 ) -> None:
-    down = Endpoints("127.0.0.1:1", endpoints.registry_url)
+    # Nothing answers there: no credential is needed to find that out.
+    down = Endpoints("127.0.0.1:1", endpoints.registry_url, "PLAINTEXT")
     worker = spawn_worker(down, tmp_path, f"test-down-{uuid.uuid4().hex[:8]}")
     try:
         wait_for(lambda: "waiting for Kafka" in worker.output(), 60, what="the waiting line")

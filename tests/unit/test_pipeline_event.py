@@ -66,7 +66,10 @@ class Raising(FanOut):
 
 
 def pipeline(error: Exception) -> Pipeline:
-    kafka = KafkaSettings(bootstrap="127.0.0.1:1", registry_url="http://127.0.0.1:1")
+    # No broker is reached here: no credential either.
+    kafka = KafkaSettings(
+        bootstrap="127.0.0.1:1", registry_url="http://127.0.0.1:1", security_protocol="PLAINTEXT"
+    )
     fanout = Raising(error)
     feed = GovernanceFeed(CONF)
     profiles = ProfileFeed(CONF, fanout.serde)
