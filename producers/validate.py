@@ -6,6 +6,7 @@ from typing import Any
 
 from fastavro.validation import ValidationError, validate
 
+from producers.coerce import quote
 from producers.errors import PublishError
 from schemas.catalog import Category
 from schemas.envelope import OPS
@@ -36,7 +37,8 @@ def check_event(
         if record is None:
             continue
         if record.get("uscc") != uscc:
-            raise PublishError(f"{side}.uscc '{record.get('uscc')}' differs from the key '{uscc}'")
+            got = quote(record.get("uscc"))
+            raise PublishError(f"{side}.uscc {got} differs from the key {quote(uscc)}")
         check_record(cat, record, side)
     return {"op": op, "before": before, "after": after}
 
@@ -63,7 +65,7 @@ def _describe(exc: ValidationError, record: dict[str, Any], where: str) -> str:
     for err in exc.errors:
         field = str(err.field).split(".")[-1] if getattr(err, "field", None) else "?"
         got = record.get(field, err.datum)
-        messages.append(f"{where}.{field}: expected {_type_name(err.schema)}, got {got!r}")
+        messages.append(f"{where}.{field}: expected {_type_name(err.schema)}, got {quote(got)}")
     return "; ".join(messages) or str(exc)
 
 

@@ -6,6 +6,7 @@ set the environment first.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +15,11 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# librdkafka's own log lines go to this logger, never raw to stderr: a command prints one
+# line per failure, and a process that configures logging (the worker, `--log-level
+# debug`) still sees them.
+CLIENT_LOG = logging.getLogger("sharebus.kafka")
+CLIENT_LOG.addHandler(logging.NullHandler())
 
 
 class KafkaSettings(BaseSettings):
@@ -48,6 +54,7 @@ class KafkaSettings(BaseSettings):
         conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap,
             "security.protocol": self.security_protocol,
+            "logger": CLIENT_LOG,
         }
         if self.sasl_mechanism:
             conf["sasl.mechanism"] = self.sasl_mechanism
