@@ -198,9 +198,11 @@ def _summarise(
 @friendly
 def generate(
     category: Annotated[str, typer.Option(help="category id, e.g. tax.payment-record")],
-    count: Annotated[int, typer.Option(help="how many records")] = 100,
+    count: Annotated[int, typer.Option(min=0, help="how many records")] = 100,
     seed: Annotated[int, typer.Option(help="same seed, same records")] = 7,
-    enterprises: Annotated[int, typer.Option(help="size of the enterprise population")] = 1000,
+    enterprises: Annotated[
+        int, typer.Option(min=1, help="size of the enterprise population")
+    ] = 1000,
     out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
 ) -> None:
     """Write realistic synthetic records of a category as JSON lines (for `sharebus publish`)."""
@@ -209,8 +211,11 @@ def generate(
     cat = load_catalog().get(category)
     people = population(enterprises, seed=seed)
     with ExitStack() as files:
-        target = files.enter_context(open(out, "w", encoding="utf-8")) if out else sys.stdout
-        for record in records(cat, people, count, seed=seed):
-            target.write(to_json(record) + "\n")
+        try:
+            target = files.enter_context(open(out, "w", encoding="utf-8")) if out else sys.stdout
+            for record in records(cat, people, count, seed=seed):
+                target.write(to_json(record) + "\n")
+        except OSError as exc:
+            raise PublishError(f"cannot write {out or 'stdout'}: {exc.strerror or exc}") from exc
     if out:
         err.print(f"wrote {count:,} records of {category} to {out}", highlight=False)

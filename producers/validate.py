@@ -8,6 +8,7 @@ from fastavro.validation import ValidationError, validate
 
 from producers.coerce import quote
 from producers.errors import PublishError
+from producers.files import Line
 from schemas.catalog import Category
 from schemas.envelope import OPS
 from schemas.serde import parse_schema
@@ -41,6 +42,19 @@ def check_event(
             raise PublishError(f"{side}.uscc {got} differs from the key {quote(uscc)}")
         check_record(cat, record, side)
     return {"op": op, "before": before, "after": after}
+
+
+def line_problem(cat: Category, line: Line) -> str | None:
+    """Why `sharebus publish` would reject an input line, or None (size aside: that is
+    the topic's to say)."""
+    if line.problem or line.event is None:
+        return line.problem or "nothing to publish"
+    ev = line.event
+    try:
+        check_event(cat, ev.op, ev.uscc, ev.before, ev.after)
+    except PublishError as exc:
+        return str(exc)
+    return None
 
 
 def check_record(cat: Category, record: dict[str, Any], where: str = "record") -> None:

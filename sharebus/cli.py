@@ -7,20 +7,25 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import time
+from importlib.metadata import version
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+# Typer carries its own copy of click; its usage errors are these classes.
+from typer._click import exceptions as click
+
 from producers.cli import generate, publish
 from sharebus.audit_verify import audit_app
 from sharebus.cli_admin import schemas_app, topics_app
-from sharebus.cli_common import err, friendly
+from sharebus.cli_common import err, fail, friendly
 from sharebus.dlq_cmd import dlq_app
-from sharebus.errors import SharebusError
+from sharebus.errors import SharebusError, UsageError
 from sharebus.governance_cmd import consent_app, explain, governance_app
 
 app = typer.Typer(
@@ -38,6 +43,25 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.command()(explain)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"sharebus {version('sharebus')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """sharebus: agencies publish enterprise data, workers enforce agreements, banks consume."""
+
 
 # ---- the local stack ------------------------------------------------------------------
 
@@ -97,20 +121,23 @@ def worker(
         str | None,
         typer.Option(help="consumer group / faust app id", envvar="SHAREBUS_WORKER_APP_ID"),
     ] = None,
-    loglevel: Annotated[str, typer.Option(help="log level")] = "info",
+    log_level: str = "info",
 ) -> None:
     """Run a fan-out worker (one or more processes; scale = partitions).
 
     Governance comes from the governance topics (`sharebus governance apply`); the status
     page, with the governance version in force, is at http://127.0.0.1:<web port>/status,
     and /health answers 503 while the worker is not processing. Kafka down at start is
-    waited for; SIGTERM or Ctrl-C stops the worker within seconds in any state.
+    waited for; SIGTERM or Ctrl-C stops the worker within seconds in any state. When the
+    default port is taken (another worker on this host), a free one is chosen.
     """
+    from sharebus.governance_log import read_current
     from sharebus.settings import get_kafka_settings, get_worker_settings
     from sharebus.topics import TopicError, Topics, system_specs
+    from sharebus.worker_start import check_hash_keys, with_status_port
     from streams.app import Worker, create_app
 
-    settings = get_worker_settings()
+    settings = with_status_port(get_worker_settings())
     if app_id:
         settings = settings.model_copy(update={"app_id": app_id})
     kafka = get_kafka_settings()
@@ -130,8 +157,11 @@ def worker(
                 time.sleep(2)
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    check_hash_keys(read_current(kafka), settings.mask_key_bytes())
+    if settings.web_port:
+        err.print(f"status page: http://127.0.0.1:{settings.web_port}/status", highlight=False)
     faust_app, pipeline = create_app(kafka, settings)
-    Worker(faust_app, pipeline, loglevel=loglevel).execute_from_commandline()
+    Worker(faust_app, pipeline, loglevel=log_level).execute_from_commandline()
 
 
 @app.command()
@@ -142,14 +172,27 @@ def consume(
         list[str] | None, typer.Option(help="category id; all of the bank's when omitted")
     ] = None,
     group: Annotated[str | None, typer.Option(help="consumer group, starting '<bank>.'")] = None,
-    max_records: Annotated[int | None, typer.Option("--max", help="stop after N records")] = None,
+    max_records: Annotated[
+        int | None, typer.Option("--max", min=1, help="stop after N records")
+    ] = None,
     idle: Annotated[
-        float, typer.Option(help="stop after this many seconds without records")
+        float, typer.Option(min=0, help="stop after this many seconds without records")
     ] = 10.0,
 ) -> None:
     """Print a bank's records as JSON lines."""
     from consumers.subscriber import Subscriber
+    from schemas.catalog import load_catalog
+    from sharebus.parties import known
+    from sharebus.probe import require
 
+    known("bank", bank)
+    catalog = load_catalog()
+    for c in category or []:
+        if c not in catalog:
+            raise UsageError(f"unknown category '{c}' (sharebus catalog list shows them)")
+    if group is not None and not group.startswith(f"{bank}."):
+        raise UsageError(f"a consumer group of bank '{bank}' starts with '{bank}.'")
+    require(kafka=True, registry=True)
     count = 0
     with Subscriber(bank, group=group, categories=category) as sub:
         for event in sub.events(idle=idle):
@@ -171,16 +214,40 @@ def consume(
 @app.command()
 @friendly
 def demo(
-    records: Annotated[int, typer.Option(help="records published per category")] = 100,
+    records: Annotated[int, typer.Option(min=1, help="records published per category")] = 100,
 ) -> None:
     """Agencies publish, a worker enforces the agreements, banks receive: with a summary."""
     from sharebus.demo import run_demo
+    from sharebus.probe import require
 
+    require(kafka=True, registry=True)
     run_demo(records, out)
 
 
 def main() -> None:
-    app()
+    """Run the command; a usage error is one line and exit code 2, like kubectl and gh."""
+    try:
+        code = app(standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        if exc.ctx is not None:
+            print(exc.ctx.get_help())
+        sys.exit(2)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "sharebus"
+        fail(f"{exc.format_message()} (see '{where} --help')")
+        sys.exit(2)
+    except click.ClickException as exc:
+        fail(exc.format_message())
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        fail("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        # A failure nobody foresaw is still one line; the traceback is there for debugging.
+        logging.getLogger("sharebus").debug("unexpected failure", exc_info=True)
+        fail(f"unexpected {type(exc).__name__}: {str(exc)[:500]} (--log-level debug shows where)")
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

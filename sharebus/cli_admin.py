@@ -16,6 +16,7 @@ from rich.console import Console
 
 from sharebus.cli_common import friendly
 from sharebus.errors import SharebusError
+from sharebus.probe import require
 
 if TYPE_CHECKING:
     from sharebus.topics import Plan, Topics
@@ -54,6 +55,7 @@ def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics, list[
     from sharebus.topics import Topics, desired_topics, plan
 
     catalog = load_catalog()
+    require(kafka=True)
     topics = Topics()
     cluster = topics.describe()  # first: an unreachable Kafka is said at once
     in_force = read_current()
@@ -139,6 +141,7 @@ def schemas_register() -> None:
     from schemas.serde import registry_client
     from sharebus.settings import get_kafka_settings
 
+    require(registry=True)
     registered = register_all(load_catalog(), registry_client(get_kafka_settings().registry()))
     for r in registered:
         say(f"{'registered' if r.new else 'unchanged '}  {r.subject}  id {r.schema_id}")
@@ -159,6 +162,7 @@ def schemas_check() -> None:
     from sharebus.settings import get_kafka_settings
 
     catalog = load_catalog()
+    require(registry=True)
     client = registry_client(get_kafka_settings().registry())
     problems = check_all(catalog, client)
     for p in problems:

@@ -223,7 +223,7 @@ def test_stdin_and_unknown_or_foreign_categories(endpoints: Endpoints, topics: N
     unknown = run_cli(
         endpoints, "publish", "--agency", "tax", "--category", "tax.nope", "-", stdin=line
     )
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert unknown.stderr.strip() == "error: unknown category 'tax.nope'"
     foreign = run_cli(
         endpoints,

@@ -1,0 +1,47 @@
+"""The parties of the bus: the agencies that publish and the banks that receive.
+
+They are governance records; commands read them here, from the governance folder the
+workers are configured with (`SHAREBUS_WORKER_GOVERNANCE_DIR`), so checking an argument
+needs no broker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from sharebus.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    kind: str  # "agency" or "bank"
+    name: str
+    active: bool
+
+
+@lru_cache(maxsize=1)
+def parties() -> tuple[Party, ...]:
+    """Every agency, then every bank, of the governance folder."""
+    from governance.loader import governance_from_dir
+    from sharebus.settings import get_worker_settings
+
+    gov = governance_from_dir(get_worker_settings().governance_dir)
+    return tuple(
+        Party(p.id, kind, f"{p.name_en} {p.name_zh}", p.active)
+        for kind, group in (("agency", gov.agencies), ("bank", gov.banks))
+        for p in group.values()
+    )
+
+
+def ids(kind: str) -> list[str]:
+    return [p.id for p in parties() if p.kind == kind]
+
+
+def known(kind: str, party: str) -> str:
+    """`party` when it is a known agency or bank; UsageError naming the known ones."""
+    known_ids = ids(kind)
+    if party not in known_ids:
+        raise UsageError(f"unknown {kind} '{party}': one of {', '.join(known_ids)}")
+    return party
