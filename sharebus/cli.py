@@ -23,6 +23,7 @@ from typer._click import exceptions as click
 from producers.cli import generate, publish
 from sharebus.audit_verify import audit_app
 from sharebus.cli_admin import schemas_app, topics_app
+from sharebus.cli_catalog import catalog_app, parties_cmd
 from sharebus.cli_common import err, fail, friendly
 from sharebus.dlq_cmd import dlq_app
 from sharebus.errors import SharebusError, UsageError
@@ -43,6 +44,8 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(audit_app, name="audit")
 app.command()(explain)
+app.add_typer(catalog_app, name="catalog")
+app.command("parties")(parties_cmd)
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,8 @@ A prune never deletes a topic that an agreement in force grants.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -85,9 +87,19 @@ def _summary(result: Plan) -> str:
 
 @topics_app.command("plan")
 @friendly
-def topics_plan(governance: Governance = None, partitions: Partitions = 3) -> None:
+def topics_plan(
+    governance: Governance = None,
+    partitions: Partitions = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="the plan as JSON on stdout")] = False,
+) -> None:
     """Show what `topics apply` would do: action, topic, partitions, config."""
     result, _, protected = _plan(governance, partitions)
+    if as_json:
+        # Field names as the plan has them, and the extra topics an agreement in force
+        # still grants (never deleted).
+        body = dataclasses.asdict(result) | {"protected": protected}
+        print(json.dumps(body, ensure_ascii=False))
+        return
     rows = result.rows()
     if rows:
         widths = [max(len(r[i]) for r in rows) for i in range(3)]

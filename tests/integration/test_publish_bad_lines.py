@@ -140,3 +140,40 @@ def test_an_unknown_encoding_is_a_usage_error(endpoints: Endpoints, tmp_path: Pa
     result = publish(endpoints, data, "--encoding", "klingon")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: unknown encoding 'klingon': use utf-8, gb18030 or gbk"
+
+
+def test_explain_rejects_what_publish_rejects_with_the_same_reasons(
+    endpoints: Endpoints, topics: None, tmp_path: Path
+) -> None:
+    good = good_records(2, seed=44)
+    wrong_check = {
+        **good[0],
+        "uscc": good[0]["uscc"][:17] + ("0" if good[0]["uscc"][17] != "0" else "1"),
+    }
+    wrong_type = {**good[1], "amount_paid": "12.345"}
+    data = tmp_path / "explain.jsonl"
+    data.write_bytes(b"\n".join(line(r) for r in (good[0], wrong_check, wrong_type)) + b"\n")
+
+    explained = run_cli(
+        endpoints,
+        "explain",
+        "--bank",
+        "ccb",
+        "--category",
+        CATEGORY,
+        "--governance",
+        "examples/governance",
+        "--json",
+        str(data),
+    )
+    assert explained.returncode == 0, explained.stderr
+    verdicts = {v["line"]: v for v in map(json.loads, explained.stdout.splitlines())}
+    assert verdicts[1]["verdict"] in ("delivered", "denied")
+    assert verdicts[2]["verdict"] == verdicts[3]["verdict"] == "rejected"
+    assert "check character" in verdicts[2]["reason"]
+
+    published = publish(endpoints, data)
+    assert published.returncode == 1
+    rejects = (tmp_path / "explain.jsonl.rejects.jsonl").read_text().splitlines()
+    by_line = {r["line"]: r["reason"] for r in map(json.loads, rejects)}
+    assert by_line == {2: verdicts[2]["reason"], 3: verdicts[3]["reason"]}
