@@ -73,7 +73,7 @@ def catalog_show(
     from schemas.catalog import load_catalog
 
     cat = load_catalog().get(category)
-    fields = [
+    fields: list[dict[str, Any]] = [
         {"name": f.name, "type": _type_name(f.type), "optional": f.optional}
         | {"sensitivity": f.sensitivity, "doc": f.doc}
         for f in cat.fields
