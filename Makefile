@@ -31,7 +31,7 @@ down: $(STAMP)
 	$(BIN)/sharebus down
 
 status: $(STAMP)
-	$(BIN)/sharebus status
+	-$(BIN)/sharebus status
 
 demo: up
 	$(BIN)/sharebus demo

@@ -25,6 +25,7 @@ from sharebus.audit_verify import audit_app
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_catalog import catalog_app, parties_cmd
 from sharebus.cli_common import err, fail, friendly
+from sharebus.cli_ops import audit_app, kafka, status
 from sharebus.dlq_cmd import dlq_app
 from sharebus.errors import SharebusError, UsageError
 from sharebus.governance_cmd import consent_app, explain, governance_app
@@ -46,6 +47,12 @@ app.add_typer(audit_app, name="audit")
 app.command()(explain)
 app.add_typer(catalog_app, name="catalog")
 app.command("parties")(parties_cmd)
+app.command()(status)
+app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)(kafka)
+app.add_typer(audit_app, name="audit")
 
 
 def _version(value: bool) -> None:
@@ -97,21 +104,6 @@ def down() -> None:
     strays = stack.stray_pids()
     if strays:
         raise SharebusError(f"processes of this stack still running: {strays}")
-
-
-@app.command()
-@friendly
-def status() -> None:
-    """Say what of the local stack is running."""
-    from sharebus.settings import get_stack_settings
-    from sharebus.stack.local import LocalStack
-
-    stack = LocalStack(get_stack_settings(), report=out.print)
-    components = stack.status()
-    for c in components:
-        out.print(f"{c.name:<9} {'running' if c.running else 'stopped'}  {c.detail}")
-    if not any(c.running for c in components):
-        out.print("nothing running")
 
 
 # ---- the bus --------------------------------------------------------------------------
