@@ -5,6 +5,7 @@ what about an enterprise, what was withheld and why), and Kafka's own tools."""
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
 from schemas.generate import Enterprise, population, records
-from sharebus.settings import KafkaSettings
+from sharebus.settings import PROJECT_ROOT, KafkaSettings
 from tests.integration.conftest import Endpoints, WorkerProcess, run_cli, wait_for
 from tests.integration.reading import audit_until, end_offsets
 
@@ -183,3 +184,28 @@ def test_consume_prints_the_bank_records_as_documented(endpoints: Endpoints, run
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and all(line["topic"] == BANK_TOPIC for line in lines)
     assert all("voucher_no" not in (line["value"]["after"] or {}) for line in lines)
+
+
+OPERATOR_COMMANDS = ("catalog", "consume", "kafka", "status", "parties", "audit", "--version")
+
+
+def readme_commands() -> list[list[str]]:
+    """The README's read-only `sharebus` lines for agencies, banks and operators, in order."""
+    found = []
+    for line in (PROJECT_ROOT / "README.md").read_text().splitlines():
+        if line.startswith(".venv/bin/sharebus "):
+            args = shlex.split(line.split("#", 1)[0])[1:]
+            if args[0] in OPERATOR_COMMANDS:
+                found.append(args)
+    return found
+
+
+def test_the_readme_commands_work_as_written(endpoints: Endpoints, run: Run) -> None:
+    commands = readme_commands()
+    assert {c[0] for c in commands} == set(OPERATOR_COMMANDS)
+    for args in commands:
+        result = run_cli(endpoints, *args)
+        assert result.returncode == 0, f"{' '.join(args)}: {result.stderr}"
+        assert "Traceback" not in result.stderr
+        if args[0] != "audit":  # the README's enterprise may have no decisions yet
+            assert result.stdout.strip(), " ".join(args)
