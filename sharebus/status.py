@@ -98,7 +98,7 @@ def _topic_counts(topics: dict[str, Any]) -> dict[str, int]:
 
 
 def _governance(kafka: KafkaSettings) -> dict[str, Any]:
-    from sharebus.governance_cmd import read_current
+    from sharebus.governance_log import read_current
 
     try:
         gov = read_current(kafka, timeout=TIMEOUT)
