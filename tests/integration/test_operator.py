@@ -176,9 +176,24 @@ def test_kafka_console_consumer_reads_a_bank_topic_as_documented(
     assert "ce_agreementid:ccb-inclusive-2026" in result.stdout
 
 
-def test_consume_prints_the_bank_records_as_documented(endpoints: Endpoints, run: Run) -> None:
+def test_consume_prints_the_bank_records_as_documented(
+    endpoints: Endpoints, run: Run, unique: str
+) -> None:
+    # A group of its own: the README's `consume` (group ccb.default) must still find the
+    # run's record unread.
     result = run_cli(
-        endpoints, "consume", "--bank", "ccb", "--category", PAYMENT.id, "--max", "5", "--idle", "5"
+        endpoints,
+        "consume",
+        "--bank",
+        "ccb",
+        "--category",
+        PAYMENT.id,
+        "--group",
+        f"ccb.doc-{unique}",
+        "--max",
+        "5",
+        "--idle",
+        "5",
     )
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]

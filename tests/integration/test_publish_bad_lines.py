@@ -24,7 +24,9 @@ CAT = load_catalog().get(CATEGORY)
 
 @pytest.fixture(scope="module")
 def topics(kafka_settings: KafkaSettings) -> None:
-    Topics(kafka_settings).ensure([source_spec(CATEGORY), *system_specs()])
+    # The registration topic too: explain reads the enterprise profiles from it.
+    specs = [source_spec(CATEGORY), source_spec("market.registration"), *system_specs()]
+    Topics(kafka_settings).ensure(specs)
 
 
 def good_records(n: int, seed: int) -> list[dict[str, Any]]:
