@@ -129,8 +129,8 @@ def worker(
     from sharebus.governance_log import read_current
     from sharebus.settings import get_kafka_settings, get_worker_settings
     from sharebus.topics import TopicError, Topics, system_specs
-    from sharebus.worker_start import check_hash_keys, with_status_port
-    from streams.app import Worker, create_app
+    from sharebus.worker_start import QuietWorker, check_hash_keys, with_status_port
+    from streams.app import create_app
 
     settings = with_status_port(get_worker_settings())
     if app_id:
@@ -156,7 +156,7 @@ def worker(
     if settings.web_port:
         err.print(f"status page: http://127.0.0.1:{settings.web_port}/status", highlight=False)
     faust_app, pipeline = create_app(kafka, settings)
-    Worker(faust_app, pipeline, loglevel=log_level).execute_from_commandline()
+    QuietWorker(faust_app, pipeline, loglevel=log_level).execute_from_commandline()
 
 
 @app.command()

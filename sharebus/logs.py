@@ -12,7 +12,7 @@ import sys
 LEVELS = ("debug", "info", "warning", "error", "critical")
 DEFAULT = "warning"
 # Libraries that speak at INFO on every call; shown at warning and above unless debugging.
-CHATTY = ("httpx", "httpcore", "aiokafka", "faust", "mode", "urllib3")
+CHATTY = ("httpx", "httpx2", "httpcore", "aiokafka", "faust", "mode", "urllib3")
 # librdkafka through confluent-kafka: its connection retries repeat every second.
 CLIENT = "sharebus.kafka"
 
