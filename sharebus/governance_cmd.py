@@ -96,6 +96,7 @@ def plan_cmd(
     """Show what `apply` would add, change, end, grant and revoke; write nothing.
 
     Exit 0 when the folder can be applied, 1 when it has problems."""
+    require(kafka=True)
     result, _ = plan_folder(directory)
     _print_plan(result, as_json)
     if result.problems:
@@ -143,6 +144,7 @@ def grant_cmd(
     from schemas.catalog import load_catalog
     from schemas.uscc import problem as uscc_problem
 
+    require(kafka=True)
     gov = read_current()
     if bank not in gov.banks or not gov.banks[bank].active:
         raise GovernanceError(f"unknown bank '{bank}' ({', '.join(gov.active_banks())})")
@@ -201,6 +203,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
 ) -> None:
     """The consents in force (the fold of the ledger), with their grant's source."""
+    require(kafka=True)
     gov = read_current()
     now = datetime.now(UTC)
     shown = 0

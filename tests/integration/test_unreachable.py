@@ -4,6 +4,7 @@ no traceback and no client log lines. Every bad argument is one line too, exit c
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 from pathlib import Path
@@ -52,6 +53,11 @@ NEEDS_KAFKA = [
     ("topics", "plan"),
     ("topics", "apply"),
     ("governance", "apply", "examples/governance"),
+    ("governance", "plan", "examples/governance"),
+    ("consent", "grant", "--bank", "ccb", "--uscc", "91310117MAFKNQGQ3B"),
+    ("consent", "list"),
+    ("audit", "query", "--uscc", "91310117MAFKNQGQ3B"),
+    ("kafka", "kafka-topics", "--list"),
     ("consent", "revoke", "--bank", "ccb", "--uscc", "91310117MAFKNQGQ3B"),
     ("consume", "--bank", "ccb"),
     ("demo", "--records", "1"),
@@ -126,3 +132,17 @@ def test_an_unwritable_out_is_one_line_and_exit_code_1(tmp_path: Path) -> None:
 def test_version() -> None:
     result = sharebus("--version")
     assert result.returncode == 0 and result.stdout.startswith("sharebus 0.")
+
+
+def test_status_reports_both_unreachable_and_exits_1() -> None:
+    result = sharebus("status", "--json")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    report = json.loads(result.stdout)
+    assert report["kafka"] == {
+        "address": KAFKA,
+        "ok": False,
+        "problem": f"Kafka unreachable at {KAFKA}: Connection refused",
+    }
+    assert report["registry"]["ok"] is False
+    assert report["registry"]["problem"].startswith(f"schema registry unreachable at {REGISTRY}")
+    assert "topics" not in report  # nothing is guessed about a cluster that did not answer
