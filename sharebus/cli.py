@@ -180,7 +180,6 @@ def consume(
     from sharebus.parties import known
     from sharebus.probe import require
 
-    known("bank", bank)
     catalog = load_catalog()
     for c in category or []:
         if c not in catalog:
@@ -188,6 +187,7 @@ def consume(
     if group is not None and not group.startswith(f"{bank}."):
         raise UsageError(f"a consumer group of bank '{bank}' starts with '{bank}.'")
     require(kafka=True, registry=True)
+    known("bank", bank)
     count = 0
     with Subscriber(bank, group=group, categories=category) as sub:
         for event in sub.events(idle=idle):

@@ -13,7 +13,8 @@ import typer
 
 from sharebus.cli_common import friendly
 from sharebus.errors import UsageError
-from sharebus.parties import known, parties
+from sharebus.parties import parties
+from sharebus.probe import require
 
 catalog_app = typer.Typer(help="The categories of data the bus carries.", no_args_is_help=True)
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout")]
@@ -45,9 +46,10 @@ def catalog_list(
     """Every category: id, source topic, number of fields, what it holds."""
     from schemas.catalog import load_catalog
 
-    if agency is not None:
-        known("agency", agency)
     cats = [c for c in load_catalog() if agency is None or c.agency == agency]
+    if not cats:
+        agencies = sorted({c.agency for c in load_catalog()})
+        raise UsageError(f"no category of agency '{agency}': one of {', '.join(agencies)}")
     cats.sort(key=lambda c: c.id)
     if as_json:
         emit(
@@ -107,9 +109,11 @@ def parties_cmd(
     kind: Annotated[str | None, typer.Option(help="agency or bank")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """The agencies that publish and the banks that receive."""
+    """The agencies that publish and the banks that receive, as the governance in force
+    has them."""
     if kind not in (None, "agency", "bank"):
         raise UsageError(f"--kind is agency or bank, not '{kind}'")
+    require(kafka=True)
     chosen = [p for p in parties() if kind is None or p.kind == kind]
     if as_json:
         emit([{"id": p.id, "kind": p.kind, "name": p.name} for p in chosen])

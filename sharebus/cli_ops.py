@@ -82,10 +82,10 @@ def audit_query_cmd(
     bad = problem(uscc)
     if bad:
         raise UsageError(f"--uscc: {bad}")
-    if bank is not None:
-        known("bank", bank)
     start = parse_since(since) if since else None
     require(kafka=True, registry=True)
+    if bank is not None:
+        known("bank", bank)
     records = query(get_kafka_settings(), uscc, bank, start)
     if as_json:
         for r in records:

@@ -272,9 +272,9 @@ def explain(
     from sharebus.parties import known
     from streams.profile_feed import ProfileFeed
 
-    known("bank", bank)
     cat = load_catalog().get(category)
     require(kafka=True, registry=True)
+    known("bank", bank)
     gov = _load(governance) if governance else read_current()
     with open_input(str(file)) as stream:
         lines = list(read_lines(stream, "jsonl", cat, op))

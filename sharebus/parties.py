@@ -1,8 +1,7 @@
 """The parties of the bus: the agencies that publish and the banks that receive.
 
-They are governance records; commands read them here, from the governance folder the
-workers are configured with (`SHAREBUS_WORKER_GOVERNANCE_DIR`), so checking an argument
-needs no broker.
+They are governance records: commands read them here, from the governance in force on
+the cluster, so a bank onboarded by `governance apply` is known to every command at once.
 """
 
 from __future__ import annotations
@@ -23,11 +22,10 @@ class Party:
 
 @lru_cache(maxsize=1)
 def parties() -> tuple[Party, ...]:
-    """Every agency, then every bank, of the governance folder."""
-    from governance.loader import governance_from_dir
-    from sharebus.settings import get_worker_settings
+    """Every agency, then every bank, of the governance in force (needs the broker)."""
+    from sharebus.governance_log import read_current
 
-    gov = governance_from_dir(get_worker_settings().governance_dir)
+    gov = read_current()
     return tuple(
         Party(p.id, kind, f"{p.name_en} {p.name_zh}", p.active)
         for kind, group in (("agency", gov.agencies), ("bank", gov.banks))
@@ -40,7 +38,7 @@ def ids(kind: str) -> list[str]:
 
 
 def known(kind: str, party: str) -> str:
-    """`party` when it is a known agency or bank; UsageError naming the known ones."""
+    """`party` when the governance in force has it; UsageError naming the known ones."""
     known_ids = ids(kind)
     if party not in known_ids:
         raise UsageError(f"unknown {kind} '{party}': one of {', '.join(known_ids)}")

@@ -17,7 +17,6 @@ from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicP
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from schemas import names
-from sharebus.parties import ids
 from sharebus.probe import kafka_health, registry_health
 from sharebus.settings import KafkaSettings, StackSettings
 
@@ -75,10 +74,11 @@ def collect(kafka: KafkaSettings, stack: StackSettings, worker_group: str) -> di
     topics = admin.list_topics(timeout=TIMEOUT).topics
     report["topics"] = _topic_counts(topics)
     report["dlq"] = {"records": _size(admin, names.DLQ, topics)}
-    report["governance"] = _governance(kafka)
+    report["governance"], banks = _governance(kafka)
     report["workers"] = group_lag(admin, worker_group).as_dict()
     report["banks"] = [
-        group_lag(admin, g).as_dict() | {"bank": g.split(".", 1)[0]} for g in bank_groups(admin)
+        group_lag(admin, g).as_dict() | {"bank": g.split(".", 1)[0]}
+        for g in bank_groups(admin, banks)
     ]
     return report
 
@@ -97,18 +97,22 @@ def _topic_counts(topics: dict[str, Any]) -> dict[str, int]:
     return {k: kinds[k] for k in ("source", "bank", "system", "other")}
 
 
-def _governance(kafka: KafkaSettings) -> dict[str, Any]:
+def _governance(kafka: KafkaSettings) -> tuple[dict[str, Any], list[str]]:
+    """The governance in force, summed up, and its banks."""
     from sharebus.governance_log import read_current
 
     try:
         gov = read_current(kafka, timeout=TIMEOUT)
     except Exception as exc:  # a report, not a failure: say what could not be read
-        return {"version": None, "problem": str(exc)}
-    return {"version": gov.version or None} | {
+        return {"version": None, "problem": str(exc)}, []
+    summary = {"version": gov.version or None} | {
+        "banks": len(gov.banks),
+        "agencies": len(gov.agencies),
         "entrustments": len(gov.entrustments),
         "agreements": len(gov.agreements),
         "consents": len(gov.consents),
     }
+    return summary, sorted(gov.banks)
 
 
 def _offsets(admin: AdminClient, tps: list[TopicPartition], spec: OffsetSpec) -> dict[Any, int]:
@@ -131,10 +135,10 @@ def _size(admin: AdminClient, topic: str, topics: dict[str, Any]) -> int | None:
     return sum(ends[k] - starts[k] for k in ends)
 
 
-def bank_groups(admin: AdminClient) -> list[str]:
+def bank_groups(admin: AdminClient, banks: list[str]) -> list[str]:
     """Consumer groups of the banks: named `<bank>.<anything>`."""
     listed = _result(admin.list_consumer_groups(request_timeout=TIMEOUT)).valid
-    prefixes = tuple(f"{bank}." for bank in ids("bank"))
+    prefixes = tuple(f"{bank}." for bank in banks)
     return sorted(g.group_id for g in listed if g.group_id.startswith(prefixes))
 
 

@@ -23,8 +23,9 @@ def render(report: dict[str, Any]) -> Iterator[str]:
     gov = report["governance"]
     if gov.get("version"):
         yield (
-            f"{'governance':<16} version {gov['version']} in force: {gov['entrustments']} "
-            f"entrustments, {gov['agreements']} agreements, {gov['consents']} consents"
+            f"{'governance':<16} version {gov['version']} in force: {gov['banks']} banks, "
+            f"{gov['agencies']} agencies, {gov['entrustments']} entrustments, "
+            f"{gov['agreements']} agreements, {gov['consents']} consents"
         )
     else:
         yield f"{'governance':<16} none applied {gov.get('problem') or ''}".rstrip()

@@ -17,6 +17,7 @@ from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
 from schemas.generate import Enterprise, population, records
+from sharebus.governance_log import read_current
 from sharebus.settings import PROJECT_ROOT, KafkaSettings
 from tests.integration.conftest import Endpoints, WorkerProcess, run_cli, wait_for
 from tests.integration.reading import audit_until, end_offsets
@@ -224,3 +225,35 @@ def test_the_readme_commands_work_as_written(endpoints: Endpoints, run: Run) -> 
         assert "Traceback" not in result.stderr
         if args[0] != "audit":  # the README's enterprise may have no decisions yet
             assert result.stdout.strip(), " ".join(args)
+
+
+def test_parties_are_the_governance_in_force(
+    endpoints: Endpoints, kafka_settings: KafkaSettings, sample_governance: int
+) -> None:
+    gov = read_current(kafka_settings)
+    result = run_cli(endpoints, "parties", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert [p["id"] for p in listed if p["kind"] == "agency"] == list(gov.agencies)
+    assert [p["id"] for p in listed if p["kind"] == "bank"] == list(gov.banks)
+    ccb = next(p for p in listed if p["id"] == "ccb")
+    assert ccb["name"] == f"{gov.banks['ccb'].name_en} {gov.banks['ccb'].name_zh}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("consume", "--bank", "nobank"),
+        ("explain", "--bank", "nobank", "--category", "tax.payment-record", "README.md"),
+        ("audit", "query", "--uscc", "91310117MAFKNQGQ3B", "--bank", "nobank"),
+    ],
+    ids=" ".join,
+)
+def test_a_bank_the_governance_in_force_lacks_is_a_usage_error(
+    endpoints: Endpoints, sample_governance: int, args: tuple[str, ...]
+) -> None:
+    result = run_cli(endpoints, *args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: unknown bank 'nobank': one of ")
+    assert "ccb" in lines[0]

@@ -58,6 +58,7 @@ NEEDS_KAFKA = [
     ("consent", "list"),
     ("audit", "query", "--uscc", "91310117MAFKNQGQ3B"),
     ("kafka", "kafka-topics", "--list"),
+    ("parties",),
     ("consent", "revoke", "--bank", "ccb", "--uscc", "91310117MAFKNQGQ3B"),
     ("consume", "--bank", "ccb"),
     ("demo", "--records", "1"),
@@ -95,11 +96,9 @@ BAD_ARGUMENTS = [
     (("generate", "--category", "tax.payment-record", "--count", "-5"), "--count"),
     (("generate", "--category", "tax.payment-record", "--enterprises", "0"), "--enterprises"),
     (("generate", "--category", "tax.nope"), "unknown category 'tax.nope'"),
-    (("consume", "--bank", "nobank"), "unknown bank 'nobank'"),
     (("consume", "--bank", "ccb", "--max", "0"), "--max"),
     (("consume", "--bank", "ccb", "--group", "bocom.x"), "starts with 'ccb.'"),
     (("consume", "--bank", "ccb", "--category", "tax.nope"), "unknown category 'tax.nope'"),
-    (("explain", "--bank", "nobank", "--category", "tax.payment-record", "x"), "unknown bank"),
     (
         ("publish", "--agency", "tax", "--category", "tax.payment-record", "--encoding", "x", "-"),
         "unknown encoding 'x'",
@@ -109,6 +108,8 @@ BAD_ARGUMENTS = [
         "unknown input format 'xml'",
     ),
     (("nosuchcommand",), "No such command"),
+    (("catalog", "list", "--agency", "nope"), "no category of agency 'nope'"),
+    (("parties", "--kind", "regulator"), "--kind is agency or bank"),
     (("topics", "plan", "--partitions", "0"), "--partitions"),
 ]
 

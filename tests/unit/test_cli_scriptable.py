@@ -1,5 +1,5 @@
-"""What scripts read: `--json` outputs that parse and agree with the catalog, the parties
-and the governance folder; `--version`."""
+"""What scripts read: `--json` outputs that parse and agree with the catalog and the
+governance folder; `--version`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from governance.loader import governance_from_dir
 from schemas.catalog import load_catalog
 from sharebus.cli import app
 from sharebus.settings import PROJECT_ROOT
@@ -47,19 +46,6 @@ def test_catalog_show_gives_types_with_decimal_precision() -> None:
     assert "amount_paid" in text and "decimal(18,2)" in text
     unknown = runner.invoke(app, ["catalog", "show", "tax.nope"])
     assert unknown.exit_code == 2
-
-
-def test_parties_are_the_agencies_and_the_banks_of_the_governance_folder() -> None:
-    gov = governance_from_dir(SAMPLE)
-    result = runner.invoke(app, ["parties", "--json"])
-    assert result.exit_code == 0, result.output
-    listed = json.loads(result.stdout)
-    assert [p["id"] for p in listed if p["kind"] == "agency"] == list(gov.agencies)
-    assert [p["id"] for p in listed if p["kind"] == "bank"] == list(gov.banks)
-    ccb = next(p for p in listed if p["id"] == "ccb")
-    assert ccb["name"] == f"{gov.banks['ccb'].name_en} {gov.banks['ccb'].name_zh}"
-    banks = runner.invoke(app, ["parties", "--kind", "bank"]).stdout.splitlines()
-    assert len(banks) == len(gov.banks) and all(line.startswith("bank") for line in banks)
 
 
 def test_governance_validate_json_lists_every_problem(tmp_path: Path) -> None:
