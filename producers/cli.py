@@ -120,12 +120,19 @@ def publish(
                 stopped = str(exc)
             except KeyboardInterrupt:
                 stopped = "interrupted"
-            try:
-                pub.flush()
-            except PublishError as exc:
-                # Per-record refusals are rejected lines already; anything else stops.
-                if ledger.fatal is None and stopped is None:
-                    stopped = str(exc)
+            # A Ctrl-C stops the reading; what was sent is still waited for, unless a
+            # second Ctrl-C says not to. Either way the summary says where things stand.
+            for _ in range(2):
+                try:
+                    pub.flush()
+                    break
+                except PublishError as exc:
+                    # Per-record refusals are rejected lines already; anything else stops.
+                    if ledger.fatal is None and stopped is None:
+                        stopped = str(exc)
+                    break
+                except KeyboardInterrupt:
+                    stopped = stopped or "interrupted"
     finally:
         took = report.close()
         rejects.close()

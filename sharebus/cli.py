@@ -242,6 +242,8 @@ def main() -> None:
         logging.getLogger("sharebus").debug("unexpected failure", exc_info=True)
         fail(f"unexpected {type(exc).__name__}: {str(exc)[:500]} (--log-level debug shows where)")
         sys.exit(1)
+    if code == 130:  # typer's own answer to a Ctrl-C it caught: say it, as above
+        fail("interrupted")
     sys.exit(code if isinstance(code, int) else 0)
 
 

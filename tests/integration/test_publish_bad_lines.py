@@ -5,6 +5,10 @@ GB18030 reads as what the agency wrote."""
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +17,10 @@ import pytest
 from producers.coerce import to_json
 from schemas.catalog import load_catalog
 from schemas.generate import population, records
-from sharebus.settings import KafkaSettings
+from sharebus.settings import PROJECT_ROOT, KafkaSettings
 from sharebus.topics import Topics, source_spec, system_specs
 from tests.integration.conftest import Endpoints, run_cli
-from tests.integration.reading import decoded, end_offsets, read_to_end
+from tests.integration.reading import decoded, end_offsets, read_since, read_to_end
 
 CATEGORY = "tax.payment-record"
 CAT = load_catalog().get(CATEGORY)
@@ -179,3 +183,49 @@ def test_explain_rejects_what_publish_rejects_with_the_same_reasons(
     rejects = (tmp_path / "explain.jsonl.rejects.jsonl").read_text().splitlines()
     by_line = {r["line"]: r["reason"] for r in map(json.loads, rejects)}
     assert by_line == {2: verdicts[2]["reason"], 3: verdicts[3]["reason"]}
+
+
+def test_a_stop_says_how_many_lines_were_delivered_and_where_to_resume(
+    endpoints: Endpoints, kafka_settings: KafkaSettings, topics: None
+) -> None:
+    """Publishing from a pipe, stopped (Ctrl-C) after five lines: the summary names the
+    lines delivered, the last of them, and the line after which a rerun may resume."""
+    good = good_records(5, seed=45)
+    start = end_offsets(kafka_settings, CAT.topic)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sharebus.cli",
+            "publish",
+            "--agency=tax",
+            f"--category={CATEGORY}",
+            "-",
+        ],
+        env=endpoints.env(),
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdin is not None
+        proc.stdin.write("\n".join(json.dumps(g, ensure_ascii=False) for g in good) + "\n")
+        proc.stdin.flush()
+        delivered = read_since(kafka_settings, start, lambda m: len(m) >= 5, timeout=60)
+        assert len(delivered) == 5
+        time.sleep(1)  # it has nothing more to read: it waits on the pipe
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)  # the pipe stays open: the stop is the Ctrl-C, not an EOF
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, stderr
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines() == [
+        "error: publishing stopped: interrupted",
+        "delivered 5 lines, the last of them line 5; every line up to 5 was delivered or "
+        "rejected: resume after line 5",
+    ]
