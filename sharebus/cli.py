@@ -25,7 +25,7 @@ from sharebus.audit_verify import audit_app
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_catalog import catalog_app, parties_cmd
 from sharebus.cli_common import err, fail, friendly
-from sharebus.cli_ops import audit_app, kafka, status
+from sharebus.cli_ops import audit_query_cmd, kafka, status
 from sharebus.dlq_cmd import dlq_app
 from sharebus.errors import SharebusError, UsageError
 from sharebus.governance_cmd import consent_app, explain, governance_app
@@ -52,7 +52,7 @@ app.command(
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
     add_help_option=False,
 )(kafka)
-app.add_typer(audit_app, name="audit")
+audit_app.command("query")(audit_query_cmd)
 
 
 def _version(value: bool) -> None:

@@ -13,7 +13,6 @@ from sharebus.errors import UsageError
 from sharebus.probe import require
 
 out = Console(soft_wrap=True)
-audit_app = typer.Typer(help="The audit of every fan-out decision.", no_args_is_help=True)
 
 
 @friendly
@@ -62,7 +61,6 @@ def kafka(
         raise typer.Exit(code)
 
 
-@audit_app.command("query")
 @friendly
 def audit_query_cmd(
     uscc: Annotated[str, typer.Option(help="the enterprise's unified social credit code")],
@@ -72,8 +70,10 @@ def audit_query_cmd(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per decision")] = False,
 ) -> None:
-    """Who received what about an enterprise, under which agreement and purpose, and what
-    was withheld and why."""
+    """Who received what about an enterprise, and under which agreement; what was withheld.
+
+    Each decision of the audit about the enterprise: the bank, the agreement and purpose,
+    the fields received, masked and withheld, or the reason nothing was sent."""
     from schemas.uscc import problem
     from sharebus.audit_query import parse_since, query
     from sharebus.parties import known
