@@ -34,7 +34,7 @@ down: $(STAMP)
 	$(BIN)/sharebus down
 
 status: $(STAMP)
-	$(BIN)/sharebus status
+	-$(BIN)/sharebus status
 
 demo: up
 	$(BIN)/sharebus demo

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 import time
+import uuid
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,10 +16,21 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from producers.coerce import to_json
 from producers.errors import PublishError
-from producers.files import Line, detect_format, open_input, read_lines, rejects_path
+from producers.files import (
+    FORMATS,
+    Line,
+    check_encoding,
+    detect_format,
+    open_input,
+    read_lines,
+    rejects_path,
+)
+from producers.ledger import Ledger, Rejects
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
-from sharebus.cli_common import friendly
+from sharebus.cli_common import fail, friendly
+from sharebus.errors import SharebusError, UsageError
+from sharebus.probe import require
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -70,69 +82,134 @@ def publish(
     ] = None,
     op: Annotated[str, typer.Option(help="op for lines that do not say (c, u, r, d)")] = "c",
     system: Annotated[str, typer.Option(help="the agency system, for provenance")] = "sharebus-cli",
+    encoding: Annotated[
+        str, typer.Option(help="the file's encoding: utf-8, gb18030, gbk, ...")
+    ] = "utf-8",
+    as_json: Annotated[
+        bool, typer.Option("--json", help="the summary as one JSON object on stdout")
+    ] = False,
 ) -> None:
     """Publish an agency's records; invalid lines go to a rejects file next to the input."""
-    catalog = load_catalog()
-    cat = catalog.get(category)
+    fmt = detect_format(file, fmt)
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown input format '{fmt}': use jsonl or csv")
+    check_encoding(encoding)
+    cat = load_catalog().get(category)
     if cat.agency != agency:
         raise PublishError(
             f"category '{category}' belongs to agency '{cat.agency}', not '{agency}'"
         )
-    rejects_file = rejects_path(file)
-    rejected = 0
-    accepted = 0
+    require(kafka=True, registry=True)
+    rejects = Rejects(rejects_path(file))
+    ledger = Ledger(rejects)
     report = Report(err, f"publishing {category}")
-    rejects: TextIO | None = None
+    stopped: str | None = None
     try:
-        with ExitStack() as files:
-            stream = files.enter_context(open_input(file))
-            pub = files.enter_context(Publisher(agency=agency, system=system))
-            for n, line in enumerate(read_lines(stream, detect_format(file, fmt), cat, op), 1):
-                problem = line.problem or _send(pub, category, line)
-                if problem:
-                    if rejects is None:
-                        rejects = files.enter_context(open(rejects_file, "w", encoding="utf-8"))
-                    rejects.write(_reject(line, problem) + "\n")
-                    rejected += 1
-                else:
-                    accepted += 1
-                report.advance(n)
+        with open_input(file) as stream:
+            pub = Publisher(agency=agency, system=system, on_delivery=ledger.on_delivery)
+            try:
+                for line in read_lines(stream, fmt, cat, op, encoding):
+                    if ledger.fatal:
+                        break
+                    problem = line.problem or _send(pub, category, line, ledger)
+                    if problem:
+                        rejects.add(line.number, line.text, problem)
+                    ledger.handled(line.number)
+                    report.advance(line.number)
+            except SharebusError as exc:
+                stopped = str(exc)
+            except KeyboardInterrupt:
+                stopped = "interrupted"
+            # A Ctrl-C stops the reading; what was sent is still waited for, unless a
+            # second Ctrl-C says not to. Either way the summary says where things stand.
+            for _ in range(2):
+                try:
+                    pub.flush()
+                    break
+                except PublishError as exc:
+                    # Per-record refusals are rejected lines already; anything else stops.
+                    if ledger.fatal is None and stopped is None:
+                        stopped = str(exc)
+                    break
+                except KeyboardInterrupt:
+                    stopped = stopped or "interrupted"
     finally:
         took = report.close()
-    rate = accepted / max(took, 1e-6)
-    err.print(
-        f"published {accepted:,} records of {category} in {took:.1f}s ({rate:,.0f} records/s), "
-        f"all delivered; rejected {rejected:,}",
-        highlight=False,
-    )
-    if rejected:
-        err.print(f"rejected lines with their reasons: {rejects_file}", highlight=False)
+        rejects.close()
+    stopped = stopped or ledger.fatal
+    _summarise(category, file, ledger, took, stopped, as_json)
+    if stopped or rejects.count:
         raise typer.Exit(1)
-    rejects_file.unlink(missing_ok=True)
 
 
-def _send(pub: Publisher, category: str, line: Line) -> str | None:
+def _send(pub: Publisher, category: str, line: Line, ledger: Ledger) -> str | None:
     event = line.event
     assert event is not None
+    # The event id is known before sending: a delivery report may come back at once.
+    event_id = str(uuid.uuid4())
+    ledger.sent(event_id, line.number, line.text)
     try:
-        pub.publish(category, event.op, event.uscc, before=event.before, after=event.after)
+        pub.publish(
+            category,
+            event.op,
+            event.uscc,
+            before=event.before,
+            after=event.after,
+            event_id=event_id,
+        )
     except PublishError as exc:
+        ledger.unsent(event_id)
         return str(exc)
+    except BaseException:
+        ledger.unsent(event_id)
+        raise
     return None
 
 
-def _reject(line: Line, reason: str) -> str:
-    return json.dumps(
-        {"line": line.number, "text": line.text, "reason": reason}, ensure_ascii=False
-    )
+def _summarise(
+    category: str, file: str, ledger: Ledger, took: float, stopped: str | None, as_json: bool
+) -> None:
+    rejects = ledger.rejects
+    if as_json:
+        summary = {
+            "category": category,
+            "file": file,
+            "delivered": ledger.delivered,
+            "rejected": rejects.count,
+            "rejects_file": str(rejects.path) if rejects.count else None,
+            "seconds": round(took, 3),
+            "stopped": stopped,
+            "last_delivered_line": ledger.last_delivered or None,
+            "settled_through_line": ledger.settled_through,
+        }
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    if stopped:
+        fail(f"publishing stopped: {stopped}")
+        err.print(
+            f"delivered {ledger.delivered:,} lines, the last of them line "
+            f"{ledger.last_delivered:,}; every line up to {ledger.settled_through:,} was "
+            f"delivered or rejected: resume after line {ledger.settled_through:,}",
+            highlight=False,
+        )
+    elif not as_json:
+        rate = ledger.delivered / max(took, 1e-6)
+        err.print(
+            f"published {ledger.delivered:,} records of {category} in {took:.1f}s "
+            f"({rate:,.0f} records/s), all delivered; rejected {rejects.count:,}",
+            highlight=False,
+        )
+    if rejects.count:
+        err.print(f"rejected lines with their reasons: {rejects.path}", highlight=False)
 
 
 @friendly
 def generate(
     category: Annotated[str, typer.Option(help="category id, e.g. tax.payment-record")],
-    count: Annotated[int, typer.Option(help="how many records")] = 100,
+    count: Annotated[int, typer.Option(min=0, help="how many records")] = 100,
     seed: Annotated[int, typer.Option(help="same seed, same records")] = 7,
-    enterprises: Annotated[int, typer.Option(help="size of the enterprise population")] = 1000,
+    enterprises: Annotated[
+        int, typer.Option(min=1, help="size of the enterprise population")
+    ] = 1000,
     out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
 ) -> None:
     """Write realistic synthetic records of a category as JSON lines (for `sharebus publish`)."""
@@ -141,8 +218,11 @@ def generate(
     cat = load_catalog().get(category)
     people = population(enterprises, seed=seed)
     with ExitStack() as files:
-        target = files.enter_context(open(out, "w", encoding="utf-8")) if out else sys.stdout
-        for record in records(cat, people, count, seed=seed):
-            target.write(to_json(record) + "\n")
+        try:
+            target = files.enter_context(open(out, "w", encoding="utf-8")) if out else sys.stdout
+            for record in records(cat, people, count, seed=seed):
+                target.write(to_json(record) + "\n")
+        except OSError as exc:
+            raise PublishError(f"cannot write {out or 'stdout'}: {exc.strerror or exc}") from exc
     if out:
         err.print(f"wrote {count:,} records of {category} to {out}", highlight=False)

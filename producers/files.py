@@ -1,26 +1,33 @@
-"""Reading an agency's export: JSON lines or CSV, from a file or stdin.
+"""Reading an agency's export: JSON lines or CSV, from a file or stdin, in any
+ASCII-compatible encoding (agency exports are often GB18030 or GBK).
 
 Each input line becomes a `Line`: its number and text, and either the event to publish
-or the reason it cannot be. A bad line never stops the others.
+or the reason it cannot be. A bad line — undecodable bytes, broken JSON, a value that
+does not fit its field — never stops the others.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from producers.coerce import coerce_record
 from producers.errors import PublishError
 from schemas.catalog import Category
 from schemas.envelope import OPS
+from sharebus.errors import UsageError
 
 ENVELOPE_KEYS = {"op", "before", "after"}
+FORMATS = ("jsonl", "csv")
+# What a rejects file keeps of a line: enough to find and fix it, never megabytes.
+TEXT_LIMIT = 2000
 
 
 @dataclass(frozen=True)
@@ -45,50 +52,135 @@ def detect_format(path: str, explicit: str | None) -> str:
     return "csv" if path.lower().endswith(".csv") else "jsonl"
 
 
-def open_input(path: str) -> TextIO:
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
+def check_encoding(encoding: str) -> str:
+    """The codec's canonical name; UsageError for one that is unknown or splits lines
+    differently from ASCII (UTF-16, UTF-32)."""
     try:
-        return open(path, encoding="utf-8-sig", newline="")
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageError(f"unknown encoding '{encoding}': use utf-8, gb18030 or gbk") from None
+    if "\n".encode(name) != b"\n":
+        raise UsageError(f"encoding '{encoding}' is not line-compatible with ASCII")
+    return name
+
+
+def open_input(path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    try:
+        return open(path, "rb")
     except OSError as exc:
         raise PublishError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def read_lines(stream: TextIO, fmt: str, cat: Category, default_op: str) -> Iterator[Line]:
+def read_lines(
+    stream: BinaryIO, fmt: str, cat: Category, default_op: str, encoding: str = "utf-8"
+) -> Iterator[Line]:
+    texts = _decoded(stream, check_encoding(encoding))
     if fmt == "csv":
-        yield from _csv_lines(stream, cat, default_op)
+        yield from _csv_lines(texts, cat, default_op)
     elif fmt == "jsonl":
-        yield from _jsonl_lines(stream, cat, default_op)
+        yield from _jsonl_lines(texts, cat, default_op)
     else:
-        raise PublishError(f"unknown input format '{fmt}': use jsonl or csv")
+        raise UsageError(f"unknown input format '{fmt}': use jsonl or csv")
 
 
-def _jsonl_lines(stream: TextIO, cat: Category, default_op: str) -> Iterator[Line]:
-    for number, text in enumerate(stream, start=1):
+def shown(text: str) -> str:
+    """A line as a rejects file keeps it: cut after TEXT_LIMIT characters."""
+    if len(text) <= TEXT_LIMIT:
+        return text
+    return f"{text[:TEXT_LIMIT]}... (cut: the line has {len(text):,} characters)"
+
+
+def _decoded(stream: BinaryIO, encoding: str) -> Iterator[tuple[int, str, str | None]]:
+    """(number, text, problem) per physical line; problem says where decoding failed."""
+    for number, raw in enumerate(stream, start=1):
+        if number == 1 and encoding == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8) :]
+        try:
+            yield number, raw.decode(encoding), None
+        except UnicodeDecodeError as exc:
+            text = raw.decode(encoding, "replace")
+            bad = raw[exc.start : exc.end].hex(" ")
+            yield number, text, f"not valid {encoding}: bytes {bad} at byte {exc.start + 1}"
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a record may hold")
+
+
+def _jsonl_lines(
+    texts: Iterable[tuple[int, str, str | None]], cat: Category, default_op: str
+) -> Iterator[Line]:
+    for number, text, undecodable in texts:
         text = text.rstrip("\r\n")
+        if undecodable:
+            yield Line(number, shown(text), None, undecodable)
+            continue
         if not text.strip():
             continue
         try:
-            raw = json.loads(text)
+            # Decimal keeps every digit of an amount; NaN and Infinity are refused.
+            raw = json.loads(text, parse_float=Decimal, parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
-            yield Line(number, text, None, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield Line(
+                number, shown(text), None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+            )
+            continue
+        except (ValueError, RecursionError) as exc:
+            yield Line(number, shown(text), None, f"not valid JSON: {str(exc)[:200]}")
             continue
         if not isinstance(raw, dict):
             yield Line(
-                number, text, None, f"a line must be a JSON object, got {type(raw).__name__}"
+                number,
+                shown(text),
+                None,
+                f"a line must be a JSON object, got {type(raw).__name__}",
             )
             continue
-        yield _to_line(number, text, raw, cat, default_op, from_csv=False)
+        yield _to_line(number, shown(text), raw, cat, default_op, from_csv=False)
 
 
-def _csv_lines(stream: TextIO, cat: Category, default_op: str) -> Iterator[Line]:
-    reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+def _csv_lines(
+    texts: Iterable[tuple[int, str, str | None]], cat: Category, default_op: str
+) -> Iterator[Line]:
+    # A quoted CSV value may span lines: a row is bad when any of its lines was.
+    undecodable: dict[int, str] = {}
+
+    def text_lines() -> Iterator[str]:
+        for number, text, problem in texts:
+            if problem:
+                undecodable[number] = problem
+            yield text
+
+    try:
+        reader = csv.DictReader(text_lines())
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        yield Line(1, "", None, f"not valid CSV: {exc}")
+        return
+    if 1 in undecodable:
+        yield Line(1, shown(",".join(header)), None, f"header {undecodable[1]}")
+        return
     missing = [f.name for f in cat.fields if not f.optional and f.name not in header]
     unknown = [c for c in header if c not in cat.field_names and c != "op"]
-    for row in reader:
+    first = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Line(reader.line_num, "", None, f"not valid CSV: {exc}")
+            first = reader.line_num + 1
+            continue
         number = reader.line_num
-        text = ",".join(row.get(c) or "" for c in header)
+        text = shown(",".join(str(row.get(c) or "") for c in header))
+        bad = [undecodable[n] for n in range(first, number + 1) if n in undecodable]
+        first = number + 1
+        if bad:
+            yield Line(number, text, None, bad[0])
+            continue
         if missing:
             yield Line(number, text, None, f"missing column(s): {', '.join(missing)}")
             continue

@@ -17,7 +17,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
 from producers.errors import PublishError
 from producers.validate import check_event
@@ -29,6 +30,10 @@ from sharebus.kafka_errors import refusal
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
 DeliveryCallback = Callable[[str, KafkaError | None], None]
+# librdkafka's own cap on one message when the producer config does not set one.
+DEFAULT_MESSAGE_MAX = 1_000_000
+# Bytes a record batch adds around one record (batch header, record framing).
+BATCH_OVERHEAD = 100
 
 
 class Publisher:
@@ -63,6 +68,9 @@ class Publisher:
             **(producer_config or {}),
         }
         self._producer = Producer(conf)
+        self._settings = settings
+        self._client_max = int(conf.get("message.max.bytes", DEFAULT_MESSAGE_MAX))
+        self._limits: dict[str, int] = {}
         self._on_delivery = on_delivery
         self._failures: list[str] = []
         self._sequence = time.time_ns() // 1000
@@ -100,6 +108,12 @@ class Publisher:
         value = self.serde.encode(cat.subject, cat.envelope(), envelope)
         ce_id = event_id or str(uuid.uuid4())
         headers = h.cloudevent(self.agency, cat.id, ce_id)
+        size = len(value) + len(uscc.encode()) + sum(len(k) + len(v) for k, v in headers)
+        limit = self.max_message_bytes(cat.topic)
+        if size + BATCH_OVERHEAD > limit:
+            raise PublishError(
+                f"record of {size:,} bytes is over the {limit:,}-byte limit of {cat.topic}"
+            )
         self._produce(cat.topic, uscc, value, headers, ce_id)
         if op == "d":
             self._produce(cat.topic, uscc, None, headers, ce_id)
@@ -120,6 +134,25 @@ class Publisher:
 
     def poll(self, timeout: float = 0) -> None:
         self._producer.poll(timeout)
+
+    def max_message_bytes(self, topic: str) -> int:
+        """The largest record `topic` takes: its `max.message.bytes`, capped by the
+        producer's own `message.max.bytes`. Read once per topic; an agency that may not
+        describe topic configs gets the producer's cap (the broker still enforces its own)."""
+        limit = self._limits.get(topic)
+        if limit is None:
+            limit = self._client_max
+            admin = AdminClient(self._settings.librdkafka())
+            resource = ConfigResource(ResourceType.TOPIC, topic)
+            try:
+                entries = admin.describe_configs([resource], request_timeout=5)[resource].result(
+                    timeout=5
+                )
+                limit = min(limit, int(entries["max.message.bytes"].value))
+            except (KafkaException, KeyError, ValueError, TypeError):
+                pass
+            self._limits[topic] = limit
+        return limit
 
     # ---- internals ---------------------------------------------------------------
 
@@ -159,4 +192,6 @@ class Publisher:
             except BufferError:
                 # The local queue is full: serve delivery reports until there is room.
                 self._producer.poll(0.5)
+            except KafkaException as exc:
+                raise PublishError(f"{topic} {key}: {exc.args[0].str()}") from exc
         self._producer.poll(0)

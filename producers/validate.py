@@ -6,7 +6,9 @@ from typing import Any
 
 from fastavro.validation import ValidationError, validate
 
+from producers.coerce import quote
 from producers.errors import PublishError
+from producers.files import Line
 from schemas.catalog import Category
 from schemas.envelope import OPS
 from schemas.serde import parse_schema
@@ -36,9 +38,23 @@ def check_event(
         if record is None:
             continue
         if record.get("uscc") != uscc:
-            raise PublishError(f"{side}.uscc '{record.get('uscc')}' differs from the key '{uscc}'")
+            got = quote(record.get("uscc"))
+            raise PublishError(f"{side}.uscc {got} differs from the key {quote(uscc)}")
         check_record(cat, record, side)
     return {"op": op, "before": before, "after": after}
+
+
+def line_problem(cat: Category, line: Line) -> str | None:
+    """Why `sharebus publish` would reject an input line, or None (size aside: that is
+    the topic's to say)."""
+    if line.problem or line.event is None:
+        return line.problem or "nothing to publish"
+    ev = line.event
+    try:
+        check_event(cat, ev.op, ev.uscc, ev.before, ev.after)
+    except PublishError as exc:
+        return str(exc)
+    return None
 
 
 def check_record(cat: Category, record: dict[str, Any], where: str = "record") -> None:
@@ -63,7 +79,7 @@ def _describe(exc: ValidationError, record: dict[str, Any], where: str) -> str:
     for err in exc.errors:
         field = str(err.field).split(".")[-1] if getattr(err, "field", None) else "?"
         got = record.get(field, err.datum)
-        messages.append(f"{where}.{field}: expected {_type_name(err.schema)}, got {got!r}")
+        messages.append(f"{where}.{field}: expected {_type_name(err.schema)}, got {quote(got)}")
     return "; ".join(messages) or str(exc)
 
 

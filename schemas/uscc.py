@@ -18,7 +18,8 @@ def problem(code: object) -> str | None:
     if not isinstance(code, str):
         return f"a USCC is a string, got {type(code).__name__}"
     if len(code) != 18:
-        return f"a USCC has 18 characters, '{code}' has {len(code)}"
+        shown = code if len(code) <= 40 else code[:40] + "..."
+        return f"a USCC has 18 characters, '{shown}' has {len(code):,}"
     bad = sorted({ch for ch in code if ch not in ALPHABET})
     if bad:
         return f"'{code}' has characters a USCC never uses: {''.join(bad)}"

@@ -7,21 +7,28 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import time
+from importlib.metadata import version
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+# Typer carries its own copy of click; its usage errors are these classes.
+from typer._click import exceptions as click
+
 from producers.cli import generate, publish
 from sharebus.audit_verify import audit_app
 from sharebus.cli_access import acl_app, client_config, principals_app
 from sharebus.cli_admin import schemas_app, topics_app
-from sharebus.cli_common import err, friendly
+from sharebus.cli_catalog import catalog_app, parties_cmd
+from sharebus.cli_common import err, fail, friendly
+from sharebus.cli_ops import audit_query_cmd, kafka, status
 from sharebus.dlq_cmd import dlq_app
-from sharebus.errors import SharebusError
+from sharebus.errors import SharebusError, UsageError
 from sharebus.governance_cmd import consent_app, explain, governance_app
 
 app = typer.Typer(
@@ -42,6 +49,33 @@ app.add_typer(principals_app, name="principals")
 app.add_typer(acl_app, name="acl")
 app.command("client-config")(client_config)
 app.command()(explain)
+app.add_typer(catalog_app, name="catalog")
+app.command("parties")(parties_cmd)
+app.command()(status)
+app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)(kafka)
+audit_app.command("query")(audit_query_cmd)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"sharebus {version('sharebus')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """sharebus: agencies publish enterprise data, workers enforce agreements, banks consume."""
+
 
 # ---- the local stack ------------------------------------------------------------------
 
@@ -76,21 +110,6 @@ def down() -> None:
         raise SharebusError(f"processes of this stack still running: {strays}")
 
 
-@app.command()
-@friendly
-def status() -> None:
-    """Say what of the local stack is running."""
-    from sharebus.settings import get_stack_settings
-    from sharebus.stack.local import LocalStack
-
-    stack = LocalStack(get_stack_settings(), report=out.print)
-    components = stack.status()
-    for c in components:
-        out.print(f"{c.name:<9} {'running' if c.running else 'stopped'}  {c.detail}")
-    if not any(c.running for c in components):
-        out.print("nothing running")
-
-
 # ---- the bus --------------------------------------------------------------------------
 
 
@@ -101,21 +120,24 @@ def worker(
         str | None,
         typer.Option(help="consumer group / faust app id", envvar="SHAREBUS_WORKER_APP_ID"),
     ] = None,
-    loglevel: Annotated[str, typer.Option(help="log level")] = "info",
+    log_level: str = "info",
 ) -> None:
     """Run a fan-out worker (one or more processes; scale = partitions).
 
     Governance comes from the governance topics (`sharebus governance apply`); the status
     page, with the governance version in force, is at http://127.0.0.1:<web port>/status,
     and /health answers 503 while the worker is not processing. Kafka down at start is
-    waited for; SIGTERM or Ctrl-C stops the worker within seconds in any state.
+    waited for; SIGTERM or Ctrl-C stops the worker within seconds in any state. When the
+    default port is taken (another worker on this host), a free one is chosen.
     """
     from sharebus.faust_broker import check_can_run
+    from sharebus.governance_log import read_current
     from sharebus.settings import get_kafka_settings, get_worker_settings
     from sharebus.topics import TopicError, Topics, system_specs
-    from streams.app import Worker, create_app
+    from sharebus.worker_start import QuietWorker, check_hash_keys, with_status_port
+    from streams.app import create_app
 
-    settings = get_worker_settings()
+    settings = with_status_port(get_worker_settings())
     if app_id:
         settings = settings.model_copy(update={"app_id": app_id})
     kafka = get_kafka_settings()
@@ -137,8 +159,11 @@ def worker(
         raise typer.Exit(130) from None
     # A refusal is not waited out: it stops here, in one line (faust would crash later).
     check_can_run(kafka, settings.app_id)
+    check_hash_keys(read_current(kafka), settings.mask_key_bytes())
+    if settings.web_port:
+        err.print(f"status page: http://127.0.0.1:{settings.web_port}/status", highlight=False)
     faust_app, pipeline = create_app(kafka, settings)
-    Worker(faust_app, pipeline, loglevel=loglevel).execute_from_commandline()
+    QuietWorker(faust_app, pipeline, loglevel=log_level).execute_from_commandline()
 
 
 @app.command()
@@ -149,14 +174,27 @@ def consume(
         list[str] | None, typer.Option(help="category id; all of the bank's when omitted")
     ] = None,
     group: Annotated[str | None, typer.Option(help="consumer group, starting '<bank>.'")] = None,
-    max_records: Annotated[int | None, typer.Option("--max", help="stop after N records")] = None,
+    max_records: Annotated[
+        int | None, typer.Option("--max", min=1, help="stop after N records")
+    ] = None,
     idle: Annotated[
-        float, typer.Option(help="stop after this many seconds without records")
+        float, typer.Option(min=0, help="stop after this many seconds without records")
     ] = 10.0,
 ) -> None:
     """Print a bank's records as JSON lines."""
     from consumers.subscriber import Subscriber
+    from schemas.catalog import load_catalog
+    from sharebus.parties import known
+    from sharebus.probe import require
 
+    catalog = load_catalog()
+    for c in category or []:
+        if c not in catalog:
+            raise UsageError(f"unknown category '{c}' (sharebus catalog list shows them)")
+    if group is not None and not group.startswith(f"{bank}."):
+        raise UsageError(f"a consumer group of bank '{bank}' starts with '{bank}.'")
+    require(kafka=True, registry=True)
+    known("bank", bank)
     count = 0
     with Subscriber(bank, group=group, categories=category) as sub:
         for event in sub.events(idle=idle):
@@ -178,16 +216,42 @@ def consume(
 @app.command()
 @friendly
 def demo(
-    records: Annotated[int, typer.Option(help="records published per category")] = 100,
+    records: Annotated[int, typer.Option(min=1, help="records published per category")] = 100,
 ) -> None:
     """Agencies publish, a worker enforces the agreements, banks receive: with a summary."""
     from sharebus.demo import run_demo
+    from sharebus.probe import require
 
+    require(kafka=True, registry=True)
     run_demo(records, out)
 
 
 def main() -> None:
-    app()
+    """Run the command; a usage error is one line and exit code 2, like kubectl and gh."""
+    try:
+        code = app(standalone_mode=False)
+    except click.NoArgsIsHelpError as exc:
+        if exc.ctx is not None:
+            print(exc.ctx.get_help())
+        sys.exit(2)
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx is not None else "sharebus"
+        fail(f"{exc.format_message()} (see '{where} --help')")
+        sys.exit(2)
+    except click.ClickException as exc:
+        fail(exc.format_message())
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        fail("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        # A failure nobody foresaw is still one line; the traceback is there for debugging.
+        logging.getLogger("sharebus").debug("unexpected failure", exc_info=True)
+        fail(f"unexpected {type(exc).__name__}: {str(exc)[:500]} (--log-level debug shows where)")
+        sys.exit(1)
+    if code == 130:  # typer's own answer to a Ctrl-C it caught: say it, as above
+        fail("interrupted")
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,8 @@ A prune never deletes a topic that an agreement in force grants.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,6 +18,7 @@ from rich.console import Console
 
 from sharebus.cli_common import friendly
 from sharebus.errors import SharebusError
+from sharebus.probe import require
 
 if TYPE_CHECKING:
     from sharebus.topics import Plan, Topics
@@ -54,6 +57,7 @@ def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics, list[
     from sharebus.topics import Topics, desired_topics, plan
 
     catalog = load_catalog()
+    require(kafka=True)
     topics = Topics()
     cluster = topics.describe()  # first: an unreachable Kafka is said at once
     in_force = read_current()
@@ -83,9 +87,19 @@ def _summary(result: Plan) -> str:
 
 @topics_app.command("plan")
 @friendly
-def topics_plan(governance: Governance = None, partitions: Partitions = 3) -> None:
+def topics_plan(
+    governance: Governance = None,
+    partitions: Partitions = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="the plan as JSON on stdout")] = False,
+) -> None:
     """Show what `topics apply` would do: action, topic, partitions, config."""
     result, _, protected = _plan(governance, partitions)
+    if as_json:
+        # Field names as the plan has them, and the extra topics an agreement in force
+        # still grants (never deleted).
+        body = dataclasses.asdict(result) | {"protected": protected}
+        print(json.dumps(body, ensure_ascii=False))
+        return
     rows = result.rows()
     if rows:
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
@@ -139,6 +153,7 @@ def schemas_register() -> None:
     from schemas.serde import registry_client
     from sharebus.settings import get_kafka_settings
 
+    require(registry=True)
     registered = register_all(load_catalog(), registry_client(get_kafka_settings().registry()))
     for r in registered:
         say(f"{'registered' if r.new else 'unchanged '}  {r.subject}  id {r.schema_id}")
@@ -159,6 +174,7 @@ def schemas_check() -> None:
     from sharebus.settings import get_kafka_settings
 
     catalog = load_catalog()
+    require(registry=True)
     client = registry_client(get_kafka_settings().registry())
     problems = check_all(catalog, client)
     for p in problems:

@@ -15,3 +15,7 @@ class ConfigError(SharebusError):
 
 class StackError(SharebusError):
     """The local Kafka/registry stack could not be started, probed or stopped."""
+
+
+class UsageError(SharebusError):
+    """A command was called with arguments that cannot work (exit code 2)."""

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,6 +24,7 @@ from governance.models import Consent, Governance
 from governance.reconcile import Plan, consent_event
 from sharebus.cli_common import friendly
 from sharebus.governance_log import apply_folder, plan_folder, read_current, write
+from sharebus.probe import require
 from sharebus.settings import get_kafka_settings, get_worker_settings
 
 __all__ = ["consent_app", "explain", "governance_app", "read_current", "write"]
@@ -45,9 +46,22 @@ def _load(directory: Path) -> Governance:
 @friendly
 def validate_cmd(
     directory: Annotated[Path, typer.Argument(help="folder of governance YAML")],
+    as_json: Annotated[bool, typer.Option("--json", help="the result as JSON on stdout")] = False,
 ) -> None:
     """Check every record (parties, catalog, fields, CEL filters and their types, windows);
     write nothing."""
+    if as_json:
+        from governance.loader import load_dir
+        from governance.validate import validate
+        from schemas.catalog import load_catalog
+
+        loaded = load_dir(directory)
+        problems = loaded.problems + validate(loaded, load_catalog())
+        kinds = Counter(s.record.kind for s in loaded.records)
+        print(json.dumps({"valid": not problems, "problems": problems, "records": kinds}))
+        if problems:
+            raise typer.Exit(1)
+        return
     gov = _load(directory)
     out.print(f"valid: {_counts(gov)}", highlight=False)
 
@@ -82,6 +96,7 @@ def plan_cmd(
     """Show what `apply` would add, change, end, grant and revoke; write nothing.
 
     Exit 0 when the folder can be applied, 1 when it has problems."""
+    require(kafka=True)
     result, _ = plan_folder(directory)
     _print_plan(result, as_json)
     if result.problems:
@@ -99,6 +114,7 @@ def apply_cmd(
     A record no longer in the folder is ended explicitly (agreement or entrustment
     terminated, party retired, consent from a file revoked). Nothing is written when
     anything is invalid."""
+    require(kafka=True)
     if dry_run:
         result, _ = plan_folder(directory)
         _print_plan(result, False)
@@ -128,6 +144,7 @@ def grant_cmd(
     from schemas.catalog import load_catalog
     from schemas.uscc import problem as uscc_problem
 
+    require(kafka=True)
     gov = read_current()
     if bank not in gov.banks or not gov.banks[bank].active:
         raise GovernanceError(f"unknown bank '{bank}' ({', '.join(gov.active_banks())})")
@@ -166,6 +183,7 @@ def revoke_cmd(
     source: Annotated[str, typer.Option(help="what recorded it: cli, api, ...")] = "cli",
 ) -> None:
     """Revoke an enterprise's consent to a bank, at once, for every category."""
+    require(kafka=True)
     gov = read_current()
     current = gov.consent(bank, uscc)
     if current is None or current.revoked:
@@ -185,6 +203,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
 ) -> None:
     """The consents in force (the fold of the ledger), with their grant's source."""
+    require(kafka=True)
     gov = read_current()
     now = datetime.now(UTC)
     shown = 0
@@ -237,17 +256,25 @@ def explain(
         Path | None, typer.Option(help="explain against this folder instead of the applied one")
     ] = None,
     op: Annotated[str, typer.Option(help="op for lines that do not say")] = "c",
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per line")] = False,
 ) -> None:
-    """Say, for each record, whether the bank gets it under current governance, and why."""
+    """Say, for each record, whether the bank gets it under current governance, and why.
+
+    Records are checked exactly as `sharebus publish` checks them: one it would reject is
+    `rejected`, never judged."""
     from datetime import UTC, datetime
 
     from governance.decision import Event, decide
     from producers.files import open_input, read_lines
+    from producers.validate import line_problem
     from schemas.catalog import load_catalog
     from schemas.serde import AvroSerde, registry_client
+    from sharebus.parties import known
     from streams.profile_feed import ProfileFeed
 
     cat = load_catalog().get(category)
+    require(kafka=True, registry=True)
+    known("bank", bank)
     gov = _load(governance) if governance else read_current()
     with open_input(str(file)) as stream:
         lines = list(read_lines(stream, "jsonl", cat, op))
@@ -264,23 +291,41 @@ def explain(
     tally: Counter[str] = Counter()
     now = datetime.now(UTC)
     for line in lines:
-        if line.event is None:
-            out.print(f"line {line.number}: unreadable: {line.problem}", highlight=False)
-            tally["unreadable"] += 1
+        problem = line_problem(cat, line)
+        if problem or line.event is None:
+            _say(as_json, {"line": line.number, "verdict": "rejected", "reason": problem})
+            if not as_json:
+                out.print(f"line {line.number}: REJECTED as publish would: {problem}", markup=False)
+            tally["rejected"] += 1
             continue
         ev = line.event
         event = Event(category, ev.op, ev.uscc, ev.before, ev.after)
         d = decide(event, bank, gov, profiles.get(ev.uscc.encode()), now, keys)
         tally[d.reason.value] += 1
+        sees = d.after or d.before if d.delivered else None
+        verdict = "delivered" if d.delivered else "denied"
+        _say(
+            as_json,
+            {"line": line.number, "uscc": ev.uscc, "verdict": verdict, "reason": d.reason.value}
+            | {"agreement_id": d.agreement_id, "agreement_version": d.agreement_version}
+            | {"detail": d.detail, "bank_sees": sees},
+        )
+        if as_json:
+            continue
         where = f" under {d.agreement_id} v{d.agreement_version}" if d.agreement_id else ""
         verdict = "DELIVERED" if d.delivered else f"DENIED ({d.reason.value})"
         out.print(f"line {line.number} {ev.uscc}: {verdict}{where}: {d.detail}", highlight=False)
         if d.delivered:
-            out.print(
-                f"    bank sees: {json.dumps(d.after or d.before, default=str, ensure_ascii=False)}"
-            )
+            out.print(f"    bank sees: {json.dumps(sees, default=str, ensure_ascii=False)}")
+    if as_json:
+        return
     out.print(
         f"{bank} / {category} (governance version {gov.version}): "
         + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())),
         highlight=False,
     )
+
+
+def _say(as_json: bool, entry: dict[str, Any]) -> None:
+    if as_json:
+        print(json.dumps(entry, default=str, ensure_ascii=False))

@@ -6,6 +6,7 @@ set the environment first.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -103,6 +104,8 @@ class KafkaSettings(BaseSettings):
             "bootstrap.servers": self.bootstrap,
             "security.protocol": self.security_protocol,
             "error_cb": raise_on_auth_failure(self.principal, self.bootstrap),
+            # librdkafka's own lines go to a logger, never raw to stderr (sharebus.logs
+            # shows them only when asked for).
             "logger": LIBRDKAFKA_LOG,
         }
         if self.uses_ssl and self.ssl_ca_location:

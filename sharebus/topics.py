@@ -8,7 +8,6 @@ partitions than declared is a problem to report, not a change to make.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,11 +42,6 @@ MANAGED_CONFIGS = ("cleanup.policy", "retention.ms", "retention.bytes")
 SYSTEM_TOPICS = frozenset({*names.GOVERNANCE_TOPICS, names.AUDIT, names.DLQ, names.DLQ_REPLAYS})
 # -1 is the broker's default.replication.factor: 1 on the local stack, 3 on three brokers.
 REPLICATION = -1
-
-log = logging.getLogger(__name__)
-# librdkafka's connection errors go through logging, not raw to stderr: the CLI prints
-# one line per failure, and an application that configures logging still sees them.
-log.addHandler(logging.NullHandler())
 
 Report = Callable[[str], None]
 
@@ -234,7 +228,7 @@ class Topics:
 
     def __init__(self, settings: KafkaSettings | None = None) -> None:
         self.settings = settings or get_kafka_settings()
-        self.admin = AdminClient(self.settings.librdkafka(), logger=log)
+        self.admin = AdminClient(self.settings.librdkafka())
 
     def partitions(self, timeout: float = 10.0) -> dict[str, int]:
         """Every topic on the cluster and its partition count."""

@@ -191,19 +191,25 @@ def spawn_worker(
     folder: Path,
     app_id: str,
     principal: str | None = None,
+    port: int | None = None,
     **settings: str,
 ) -> WorkerProcess:
     """Start a real `sharebus worker` process, logging into `folder`, as `principal` (the
-    stack's admin when None); `settings` are SHAREBUS_WORKER_* values (source_pattern=...)."""
+    stack's admin when None); `settings` are SHAREBUS_WORKER_* values (source_pattern=...).
+    With `port=0` no port is set: the worker chooses, as it does for an operator (the
+    caller reads it from the log)."""
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "worker.log"
-    port = free_port()
+    port = free_port() if port is None else port
     env = endpoints.env()
     if principal:
         env["SHAREBUS_SASL_USERNAME"] = principal
     env["SHAREBUS_WORKER_APP_ID"] = app_id
     env["SHAREBUS_WORKER_DATA_DIR"] = str(folder / "data")
-    env["SHAREBUS_WORKER_WEB_PORT"] = str(port)
+    if port:
+        env["SHAREBUS_WORKER_WEB_PORT"] = str(port)
+    else:
+        env.pop("SHAREBUS_WORKER_WEB_PORT", None)
     env["SHAREBUS_WORKER_MASK_KEYS"] = json.dumps(TEST_MASK_KEYS)
     env.update({f"SHAREBUS_WORKER_{k.upper()}": v for k, v in settings.items()})
     with open(log, "wb") as out:

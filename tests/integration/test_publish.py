@@ -169,7 +169,7 @@ def test_bad_jsonl_lines_are_rejected_with_reasons_and_valid_ones_delivered(
         json.loads(x) for x in (tmp_path / "payments.jsonl.rejects.jsonl").read_text().splitlines()
     ]
     by_line = {r["line"]: r["reason"] for r in rejects}
-    assert by_line[2] == "after.amount_paid: expected a decimal amount, got 'lots'"
+    assert by_line[2] == "after.amount_paid: expected a decimal(18,2) amount, got 'lots'"
     assert by_line[4] == "after.period: required field is missing"
     assert by_line[5].startswith("not valid JSON")
     assert "invalid USCC" in by_line[6] and "check character" in by_line[6]
@@ -223,7 +223,7 @@ def test_stdin_and_unknown_or_foreign_categories(endpoints: Endpoints, topics: N
     unknown = run_cli(
         endpoints, "publish", "--agency", "tax", "--category", "tax.nope", "-", stdin=line
     )
-    assert unknown.returncode == 1
+    assert unknown.returncode == 2
     assert unknown.stderr.strip() == "error: unknown category 'tax.nope'"
     foreign = run_cli(
         endpoints,

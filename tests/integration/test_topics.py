@@ -26,6 +26,7 @@ from sharebus.topics import (
     plan,
     source_spec,
 )
+from tests.integration.conftest import wait_for
 
 GOVERNANCE = PROJECT_ROOT / "examples" / "governance"
 
@@ -88,6 +89,12 @@ def test_apply_grows_partitions_and_undoes_config_drift_but_never_shrinks(
     resource = ConfigResource(ResourceType.TOPIC, source.name, incremental_configs=[drift])
     for future in topics.admin.incremental_alter_configs([resource]).values():
         future.result(timeout=10)
+    # Accepted by the controller is not yet shown by the broker: plan once it is.
+    wait_for(
+        lambda: mine()[source.name].config.get("cleanup.policy") == "delete",
+        timeout=30,
+        what="the hand-made config change to show",
+    )
 
     grow = plan([source, bank], mine())
     assert sorted(grow.rows()) == [

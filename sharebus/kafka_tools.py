@@ -1,0 +1,101 @@
+"""`sharebus kafka <tool> ...`: Kafka's own command-line tools, from the jars the local
+stack downloaded, against the configured cluster and credentials.
+
+The tools are Java classes in `kafka-tools`; each is run with the bootstrap servers and a
+client properties file rendered from `KafkaSettings` (written private to the user, and
+removed afterwards), unless the caller passes their own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+from sharebus.errors import ConfigError, UsageError
+from sharebus.settings import KafkaSettings, StackSettings
+
+# tool -> (main class, the option that takes a client properties file)
+TOOLS = {
+    "kafka-consumer-groups": (
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        "--command-config",
+    ),
+    "kafka-console-consumer": (
+        "org.apache.kafka.tools.consumer.ConsoleConsumer",
+        "--consumer.config",
+    ),
+    "kafka-topics": ("org.apache.kafka.tools.TopicCommand", "--command-config"),
+}
+HEAP = "256m"
+# SASL mechanisms and the JAAS login module each needs.
+LOGIN_MODULES = {
+    "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+    "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
+}
+
+
+def client_properties(settings: KafkaSettings) -> dict[str, str]:
+    """The Java client properties for what `KafkaSettings` holds (the one place to extend
+    when it holds more)."""
+    props = {"security.protocol": settings.security_protocol}
+    if settings.sasl_mechanism:
+        props["sasl.mechanism"] = settings.sasl_mechanism
+        module = LOGIN_MODULES.get(settings.sasl_mechanism.upper())
+        if module and settings.sasl_username and settings.sasl_password:
+            secret = settings.sasl_password.get_secret_value()
+            props["sasl.jaas.config"] = (
+                f'{module} required username="{_escaped(settings.sasl_username)}" '
+                f'password="{_escaped(secret)}";'
+            )
+    return props
+
+
+def _escaped(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _render(props: dict[str, str]) -> str:
+    # Java properties: backslashes and the separators in keys would need escaping; ours
+    # have none in keys, and values only need their backslashes doubled.
+    return "".join(f"{k}={v.replace(chr(92), chr(92) * 2)}\n" for k, v in props.items())
+
+
+def command(
+    tool: str, args: list[str], kafka: KafkaSettings, stack: StackSettings, config: Path
+) -> list[str]:
+    """The java command line for `tool args`, with `config` as its client properties."""
+    if tool not in TOOLS:
+        raise UsageError(f"unknown tool '{tool}': one of {', '.join(TOOLS)}")
+    main_class, config_option = TOOLS[tool]
+    libs = stack.cache.resolve() / f"kafka-{stack.kafka_version}" / "libs"
+    if not (libs / f"kafka-tools-{stack.kafka_version}.jar").exists():
+        raise ConfigError(f"Kafka's tools are not in {libs}: run `sharebus up` once to fetch them")
+    java = shutil.which(stack.java)
+    if java is None:
+        raise ConfigError(f"Java 17+ not found ('{stack.java}'): set SHAREBUS_STACK_JAVA")
+    log_config = resources.files("sharebus.stack").joinpath("tools-log4j2.properties")
+    cmd = [java, f"-Xmx{HEAP}", f"-Dlog4j2.configurationFile={log_config}", "-cp", f"{libs}/*"]
+    cmd.append(main_class)
+    if "--help" in args or "--version" in args:
+        return [*cmd, *args]
+    if "--bootstrap-server" not in args:
+        cmd += ["--bootstrap-server", kafka.bootstrap]
+    if config_option not in args:
+        cmd += [config_option, str(config)]
+    return [*cmd, *args]
+
+
+def run(tool: str, args: list[str], kafka: KafkaSettings, stack: StackSettings) -> int:
+    """Run the tool in the foreground; its exit code."""
+    with tempfile.TemporaryDirectory(prefix="sharebus-kafka-") as folder:
+        config = Path(folder) / "client.properties"
+        # Created private: it may hold a password.
+        fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(_render(client_properties(kafka)))
+        return subprocess.run(command(tool, args, kafka, stack, config), check=False).returncode
