@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from consumers.cli import consume
 from producers.cli import generate, publish
 from sharebus.audit_verify import audit_app
 from sharebus.cli_admin import schemas_app, topics_app
@@ -31,6 +32,7 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 app.command()(publish)
 app.command()(generate)
+app.command()(consume)
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(governance_app, name="governance")
@@ -132,40 +134,6 @@ def worker(
         raise typer.Exit(130) from None
     faust_app, pipeline = create_app(kafka, settings)
     Worker(faust_app, pipeline, loglevel=loglevel).execute_from_commandline()
-
-
-@app.command()
-@friendly
-def consume(
-    bank: Annotated[str, typer.Option(help="bank id, e.g. ccb")],
-    category: Annotated[
-        list[str] | None, typer.Option(help="category id; all of the bank's when omitted")
-    ] = None,
-    group: Annotated[str | None, typer.Option(help="consumer group, starting '<bank>.'")] = None,
-    max_records: Annotated[int | None, typer.Option("--max", help="stop after N records")] = None,
-    idle: Annotated[
-        float, typer.Option(help="stop after this many seconds without records")
-    ] = 10.0,
-) -> None:
-    """Print a bank's records as JSON lines."""
-    from consumers.subscriber import Subscriber
-
-    count = 0
-    with Subscriber(bank, group=group, categories=category) as sub:
-        for event in sub.events(idle=idle):
-            line = {
-                "topic": event.topic,
-                "partition": event.partition,
-                "offset": event.offset,
-                "key": event.key,
-                "headers": event.headers,
-                "value": event.value,
-            }
-            sys.stdout.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-            count += 1
-            if max_records is not None and count >= max_records:
-                break
-    err.print(f"{count} records read from bank {bank}")
 
 
 @app.command()

@@ -15,3 +15,7 @@ class ConfigError(SharebusError):
 
 class StackError(SharebusError):
     """The local Kafka/registry stack could not be started, probed or stopped."""
+
+
+class UsageError(SharebusError):
+    """The command was asked for something that does not exist: exit code 2."""
