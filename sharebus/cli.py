@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from consumers.cli import consume
+from consumers.docs_cli import docs_app, grants
 from producers.cli import generate, publish
 from sharebus.audit_verify import audit_app
 from sharebus.cli_admin import schemas_app, topics_app
@@ -33,6 +34,8 @@ out = Console(soft_wrap=True)
 app.command()(publish)
 app.command()(generate)
 app.command()(consume)
+app.command()(grants)
+app.add_typer(docs_app, name="docs")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(governance_app, name="governance")
