@@ -141,6 +141,28 @@ def worker(
 
 @app.command()
 @friendly
+def backfill(
+    agreement: Annotated[str, typer.Option(help="agreement id, e.g. ccb-inclusive-2026")],
+) -> None:
+    """Send an agreement's bank the current state of its categories, as op=r events.
+
+    Uses the governance in force and the workers' mask keys (SHAREBUS_WORKER_MASK_KEYS);
+    running it again adds only what changed since (the subscriber drops the rest)."""
+    from sharebus.backfill import backfill as run_backfill
+    from sharebus.governance_cmd import read_current
+    from sharebus.settings import get_kafka_settings, get_worker_settings
+
+    kafka = get_kafka_settings()
+    tallies = run_backfill(
+        agreement, read_current(kafka), kafka, get_worker_settings(), report=out.print
+    )
+    delivered = sum(t.delivered for t in tallies.values())
+    current = sum(t.current for t in tallies.values())
+    out.print(f"backfill done: {delivered} of {current} current records delivered")
+
+
+@app.command()
+@friendly
 def demo(
     records: Annotated[int, typer.Option(help="records published per category")] = 100,
 ) -> None:
