@@ -14,7 +14,7 @@ from typing import Any
 
 from consumers.grants import GrantView, bank_schema
 from governance.models import Governance
-from schemas.catalog import BANKS, Catalog
+from schemas.catalog import Catalog
 from sharebus import headers as h
 from sharebus.topics import DAY_MS
 
@@ -65,6 +65,8 @@ def document(
             messages[message_id] = _message(view, schema, kind)
             ref = _ref("components/messages", message_id)
             channel["messages"][f"{view.agreement}.{kind}"] = ref
+    party = gov.banks.get(bank)
+    name = f"{party.name_en} {party.name_zh}" if party else bank
     for topic, channel in channels.items():
         channel["messages"]["tombstone"] = _ref("components/messages", "tombstone")
         operations[f"receive.{topic}"] = {
@@ -89,7 +91,7 @@ def document(
             "title": f"sharebus: what {bank} receives",
             "version": str(gov.version),
             "description": (
-                f"The topics, records and headers that {BANKS.get(bank, bank)} receives "
+                f"The topics, records and headers that {name} receives "
                 "under its data-usage agreements (governance version "
                 f"{gov.version}). Every value is Confluent-framed Avro (magic byte 0, "
                 "4-byte schema id) in the Debezium envelope: op c create, u update, d "

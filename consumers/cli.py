@@ -129,7 +129,7 @@ def consume(
     from consumers.grants import check_request
     from consumers.subscriber import Subscriber
     from schemas.catalog import load_catalog
-    from sharebus.governance_cmd import read_current
+    from sharebus.governance_log import read_current
 
     if fmt not in ("jsonl", "csv"):
         raise UsageError(f"--format {fmt}: use jsonl or csv")

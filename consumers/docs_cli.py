@@ -33,7 +33,7 @@ def _governance(folder: Path | None, bank: str) -> Governance:
     from consumers.grants import check_request
     from governance.loader import governance_from_dir
     from schemas.catalog import load_catalog
-    from sharebus.governance_cmd import read_current
+    from sharebus.governance_log import read_current
 
     gov = governance_from_dir(folder) if folder else read_current()
     check_request(gov, bank, [], load_catalog())

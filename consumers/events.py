@@ -85,9 +85,13 @@ class BankEvent:
 
 
 def from_message(
-    topic: str, partition: int, offset: int, key: bytes | None, value: dict[str, Any] | None,
+    topic: str,
+    partition: int,
+    offset: int,
+    key: bytes | None,
+    value: dict[str, Any] | None,
     headers: dict[str, str],
-) -> BankEvent:  # fmt: skip
+) -> BankEvent:
     """The event a decoded bank message carries (`value` None: a tombstone)."""
     match = names.BANK_RE.match(topic)
     common: dict[str, Any] = {

@@ -14,7 +14,7 @@ from typing import Any
 from governance.decision import delivered_fields
 from governance.models import Agreement, Governance, Grant
 from schemas import names
-from schemas.catalog import BANKS, Catalog
+from schemas.catalog import Catalog
 from schemas.derive import bank_envelope
 from sharebus.errors import SharebusError, UsageError
 
@@ -132,7 +132,7 @@ def check_request(gov: Governance, bank: str, categories: list[str], catalog: Ca
     """The categories to read (all granted ones when none are named), or a clear error:
     an unknown bank or category is a usage error, an ungranted category is refused."""
     with_agreements = sorted({a.bank for a in gov.agreements.values()})
-    if bank not in BANKS and bank not in with_agreements:
+    if bank not in gov.banks and bank not in with_agreements:
         raise UsageError(
             f"unknown bank '{bank}'; banks with agreements: {', '.join(with_agreements) or 'none'}"
         )

@@ -113,7 +113,11 @@ def backfill(
     catalog = load_catalog()
     serde = AvroSerde(registry_client(kafka.registry()))
     fanout = FanOut(catalog, serde, worker.mask_key_bytes())
-    fanout.banks = [agreement.bank]
+    party = gov.banks.get(agreement.bank)
+    if party is None or not party.active:
+        raise BackfillError(f"bank {agreement.bank} is not an active party of the governance")
+    # Decided for this bank alone: the fan-out decides for every bank of the governance.
+    only = replace(gov, banks={agreement.bank: party})
     profiles = ProfileFeed(kafka.librdkafka(), serde)
     profiles.start()
     try:
@@ -130,7 +134,7 @@ def backfill(
             for src, decoded in current_state(kafka.librdkafka(), topic, fanout):
                 event = replace(decoded.event, op="r", before=None)
                 read = Decoded(event, decoded.source, decoded.ts_ms)
-                outgoing, decisions = fanout.fan(read, src, gov, profiles.get(src.key))
+                outgoing, decisions = fanout.fan(read, src, only, profiles.get(src.key))
                 tally.current += 1
                 for d in decisions:
                     if d.delivered:

@@ -149,7 +149,7 @@ def backfill(
     Uses the governance in force and the workers' mask keys (SHAREBUS_WORKER_MASK_KEYS);
     running it again adds only what changed since (the subscriber drops the rest)."""
     from sharebus.backfill import backfill as run_backfill
-    from sharebus.governance_cmd import read_current
+    from sharebus.governance_log import read_current
     from sharebus.settings import get_kafka_settings, get_worker_settings
 
     kafka = get_kafka_settings()

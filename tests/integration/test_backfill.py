@@ -15,12 +15,13 @@ from typing import Any
 import yaml
 
 from consumers.subscriber import Subscriber
+from governance.cel import profile_from_registration
 from governance.decision import Event, decide
 from governance.loader import governance_from_dir
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from schemas.generate import records
-from sharebus.governance_cmd import records_of, write
+from sharebus.governance_log import apply_folder, read_current
 from sharebus.settings import PROJECT_ROOT, KafkaSettings
 from tests.integration.bank_flow import enterprises
 from tests.integration.conftest import (
@@ -28,6 +29,7 @@ from tests.integration.conftest import (
     TEST_MASK_KEYS,
     Endpoints,
     WorkerProcess,
+    apply_sample,
 )
 from tests.integration.reading import audit_until, end_offsets, read_since
 
@@ -36,13 +38,14 @@ CATEGORY = "stc.tech-sme"
 TOPIC = f"bank.bocom.{CATEGORY}"
 
 
-def governance_with(tmp_path: Path, status: str) -> Path:
+def governance_with(tmp_path: Path, status: str, version: int) -> Path:
     """The sample governance plus a bocom agreement on stc.tech-sme, in `status`."""
     folder = tmp_path / status
     shutil.copytree(GOVERNANCE, folder)
     agreement = {
         "kind": "agreement",
         "id": AGREEMENT,
+        "version": version,
         "bank": "bocom",
         "purpose": "technology-lending",
         "status": status,
@@ -53,7 +56,8 @@ def governance_with(tmp_path: Path, status: str) -> Path:
                 "category": CATEGORY,
                 "fields": ["uscc", "enterprise_name", "year", "registration_no", "rd_staff_count"],
                 "masks": {"registration_no": {"kind": "partial", "keep_first": 4}},
-                "filter": "record.rd_staff_count >= 10",
+                # A filter of the samples (the oracle test knows those), on the profile.
+                "filter": "enterprise.scale in ['MICRO', 'SMALL']",
                 "retention_days": 30,
             }
         ],
@@ -66,13 +70,36 @@ def test_a_late_bank_gets_exactly_the_current_state_once(
     endpoints: Endpoints, kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    suspended = governance_from_dir(governance_with(tmp_path, "suspended"))
-    worker.wait_governance(write(records_of(suspended), kafka_settings))
+    try:
+        onboarded_late(endpoints, kafka_settings, worker, unique, tmp_path)
+    finally:
+        worker.wait_governance(apply_sample(kafka_settings))
+
+
+def applied(folder: Path, settings: KafkaSettings, worker: WorkerProcess) -> None:
+    _, version = apply_folder(folder, settings)
+    worker.wait_governance(version or read_current(settings).version)
+
+
+def onboarded_late(
+    endpoints: Endpoints, kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    # An apply needs a new version for new terms; an earlier run may have left one.
+    earlier = read_current(kafka_settings).agreements.get(AGREEMENT)
+    version = earlier.version + 1 if earlier else 1
+    applied(governance_with(tmp_path, "suspended", version), kafka_settings, worker)
 
     # Before the bank is onboarded: 400 enterprises, each created and updated twice; one
     # in five deleted at the end. Over 1,200 events, none delivered to bocom.
     ents = enterprises(unique, 400)
     rng = random.Random(unique)
+    registration = load_catalog().get("market.registration")
+    profiles = {}
+    with Publisher(agency="market", settings=kafka_settings) as pub:
+        for rec in records(registration, ents, len(ents)):
+            pub.publish(registration.id, "c", rec["uscc"], after=rec)
+            profiles[rec["uscc"]] = profile_from_registration(rec)
     made = iter(records(load_catalog().get(CATEGORY), ents, 3 * len(ents), seed=3))
     latest: dict[str, dict[str, Any] | None] = {}
     latest_id: dict[str, str] = {}
@@ -94,14 +121,16 @@ def test_a_late_bank_gets_exactly_the_current_state_once(
     audits = audit_until(kafka_settings, audit_start, ids, timeout=240)
     assert not [a for a in audits if a["bank"] == "bocom" and a["decision"] == "delivered"]
 
-    active = governance_from_dir(governance_with(tmp_path, "active"))
-    worker.wait_governance(write(records_of(active), kafka_settings))
+    folder = governance_with(tmp_path, "active", version + 1)
+    applied(folder, kafka_settings, worker)
+    active = governance_from_dir(folder)
     now = datetime.now(UTC)
     expected = {}
     for uscc, record in latest.items():
         if record is None:
             continue
-        d = decide(Event(CATEGORY, "r", uscc, None, record), "bocom", active, None, now, {
+        event = Event(CATEGORY, "r", uscc, None, record)
+        d = decide(event, "bocom", active, profiles[uscc], now, {
             bank: key.encode() for bank, key in TEST_MASK_KEYS.items()
         })  # fmt: skip
         if d.delivered:

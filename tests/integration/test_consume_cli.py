@@ -76,10 +76,12 @@ def test_ctrl_c_loses_nothing_and_the_next_run_repeats_nothing(
     out = tmp_path / "events.jsonl"
     group = f"{BANK}.cli-{unique}"
     args = ["consume", "--bank", BANK, "--category", CATEGORY, "--group", group, "--out", str(out)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sharebus.cli", *args],
-        env=endpoints.env(), cwd=PROJECT_ROOT, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    log = tmp_path / "stderr.log"
+    with open(log, "w") as stderr_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sharebus.cli", *args],
+            env=endpoints.env(), cwd=PROJECT_ROOT, stderr=stderr_file, text=True,
+        )  # fmt: skip
     publishing = threading.Thread(target=publish_histories, args=(kafka_settings, late))
     try:
         wait_for(lambda: len(read_jsonl(out)) > 0, 120, what="the first events in the file")
@@ -89,11 +91,13 @@ def test_ctrl_c_loses_nothing_and_the_next_run_repeats_nothing(
             lambda: any(r["key"] in late_keys for r in read_jsonl(out)), 120, what="late events"
         )
         proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
-        publishing.join()
+        if publishing.is_alive():
+            publishing.join()
+    stderr = log.read_text()
     assert proc.returncode == 0, stderr
     assert re.search(r"\d+ events, \d+/s from bank bosc", stderr), stderr
     assert "Traceback" not in stderr
