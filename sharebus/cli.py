@@ -6,7 +6,6 @@ non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
