@@ -78,6 +78,7 @@ class Subscriber:
         self._next: dict[Partition, int] = {}  # offset to commit, not yet committed
         self._handed: Message | None = None  # yielded, its handler not yet known to be done
         self._last_commit = time.monotonic()
+        self._assigned_at = 0.0
         self._stop = threading.Event()
         self.serde = AvroSerde(registry_client(settings.registry()))
         self._consumer = Consumer(
@@ -144,7 +145,8 @@ class Subscriber:
             msg = self._consumer.poll(0.5)
             if msg is None:
                 self._commit_drops()
-                if idle is not None and time.monotonic() - last > idle:
+                # Quiet is counted from the group's last assignment too: joining takes seconds.
+                if idle is not None and time.monotonic() - max(last, self._assigned_at) > idle:
                     return
                 continue
             err = msg.error()
@@ -234,6 +236,7 @@ class Subscriber:
             else:
                 self._marks[key] = Watermarks.from_metadata(tp.metadata)
         consumer.assign(committed)
+        self._assigned_at = time.monotonic()
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         # Called inside poll(): every event handed over before it has been handled.
