@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from governance.decision import delivered_fields
-from governance.models import Agreement, Governance, Grant
+from governance.models import Agreement, Governance, Grant, Status
 from schemas import names
 from schemas.catalog import Catalog
 from schemas.derive import bank_envelope
@@ -78,13 +78,13 @@ def bank_schema(catalog: Catalog, bank: str, grant: Grant) -> dict[str, Any]:
 
 
 def grants_of(gov: Governance, bank: str, now: datetime | None = None) -> list[GrantView]:
-    """Every grant of every agreement of `bank`, in agreement then grant order.
-
-    Suspended and ended agreements are listed too (with their status): their topics and
-    what they retain stay readable."""
+    """Every grant of every agreement of `bank` not terminated, in agreement then grant
+    order. Suspended agreements are listed (with their status): their topics and what
+    they retain stay readable, and they may resume."""
     now = now or datetime.now(UTC)
     views = []
-    for agreement in sorted(gov.agreements_of(bank), key=lambda a: a.id):
+    agreements = [a for a in gov.agreements_of(bank) if a.status is not Status.terminated]
+    for agreement in sorted(agreements, key=lambda a: a.id):
         views += [_view(gov, agreement, grant, now) for grant in agreement.grants]
     return views
 
@@ -131,14 +131,12 @@ def granted_categories(gov: Governance, bank: str) -> list[str]:
 def check_request(gov: Governance, bank: str, categories: list[str], catalog: Catalog) -> list[str]:
     """The categories to read (all granted ones when none are named), or a clear error:
     an unknown bank or category is a usage error, an ungranted category is refused."""
-    with_agreements = sorted({a.bank for a in gov.agreements.values()})
-    if bank not in gov.banks and bank not in with_agreements:
-        raise UsageError(
-            f"unknown bank '{bank}'; banks with agreements: {', '.join(with_agreements) or 'none'}"
-        )
+    if bank not in gov.banks:
+        known = ", ".join(gov.active_banks()) or "none"
+        raise UsageError(f"unknown bank '{bank}'; the banks of the governance in force: {known}")
     granted = granted_categories(gov, bank)
     if not granted:
-        raise NotGrantedError(f"bank {bank} is granted nothing (no agreement in governance)")
+        raise NotGrantedError(f"bank {bank} is granted nothing (no agreement in force)")
     unknown = [c for c in categories if c not in catalog]
     if unknown:
         raise UsageError(

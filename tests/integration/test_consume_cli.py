@@ -35,7 +35,8 @@ def test_an_unknown_bank_is_a_usage_error_naming_the_banks(
 ) -> None:
     result = run_cli(endpoints, "consume", "--bank", "nosuch", "--idle", "1")
     assert result.returncode == 2
-    assert "unknown bank 'nosuch'; banks with agreements: bocom, bosc, ccb, spdb" in result.stderr
+    assert "unknown bank 'nosuch'; the banks of the governance in force: " in result.stderr
+    assert all(bank in result.stderr for bank in ("bocom", "bosc", "ccb", "spdb"))
     assert "Traceback" not in result.stderr
 
 
@@ -44,13 +45,16 @@ def test_an_ungranted_category_is_refused_naming_what_is_granted(
 ) -> None:
     result = run_cli(endpoints, "consume", "--bank", "ccb", "--category", CATEGORY)
     assert result.returncode == 1
-    assert (
-        "bank ccb is not granted court.judgment; granted: "
-        "hrss.social-insurance, tax.credit-rating, tax.payment-record"
-    ) in result.stderr
+    refused, _, granted = result.stderr.partition("; granted: ")
+    assert refused == "error: bank ccb is not granted court.judgment"
+    # The sample grants of ccb (other tests may add more to the governance in force).
+    assert {"hrss.social-insurance", "tax.credit-rating", "tax.payment-record"} <= set(
+        granted.strip().split(", ")
+    )
     unknown = run_cli(endpoints, "consume", "--bank", "ccb", "--category", "tax.nothing")
     assert unknown.returncode == 2
-    assert "unknown category tax.nothing; ccb is granted: hrss.social-insurance" in unknown.stderr
+    assert "unknown category tax.nothing; ccb is granted: " in unknown.stderr
+    assert "tax.payment-record" in unknown.stderr
     wrong = run_cli(endpoints, "consume", "--bank", "ccb", "--format", "xml")
     assert wrong.returncode == 2
     assert "--format xml: use jsonl or csv" in wrong.stderr
