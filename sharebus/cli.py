@@ -20,6 +20,8 @@ from rich.console import Console
 # Typer carries its own copy of click; its usage errors are these classes.
 from typer._click import exceptions as click
 
+from consumers.cli import consume
+from consumers.docs_cli import docs_app, grants
 from producers.cli import generate, publish
 from sharebus.audit_verify import audit_app
 from sharebus.cli_access import acl_app, client_config, principals_app
@@ -39,6 +41,9 @@ app = typer.Typer(
 out = Console(soft_wrap=True)
 app.command()(publish)
 app.command()(generate)
+app.command()(consume)
+app.command()(grants)
+app.add_typer(docs_app, name="docs")
 app.add_typer(topics_app, name="topics")
 app.add_typer(schemas_app, name="schemas")
 app.add_typer(governance_app, name="governance")
@@ -168,49 +173,24 @@ def worker(
 
 @app.command()
 @friendly
-def consume(
-    bank: Annotated[str, typer.Option(help="bank id, e.g. ccb")],
-    category: Annotated[
-        list[str] | None, typer.Option(help="category id; all of the bank's when omitted")
-    ] = None,
-    group: Annotated[str | None, typer.Option(help="consumer group, starting '<bank>.'")] = None,
-    max_records: Annotated[
-        int | None, typer.Option("--max", min=1, help="stop after N records")
-    ] = None,
-    idle: Annotated[
-        float, typer.Option(min=0, help="stop after this many seconds without records")
-    ] = 10.0,
+def backfill(
+    agreement: Annotated[str, typer.Option(help="agreement id, e.g. ccb-inclusive-2026")],
 ) -> None:
-    """Print a bank's records as JSON lines."""
-    from consumers.subscriber import Subscriber
-    from schemas.catalog import load_catalog
-    from sharebus.parties import known
-    from sharebus.probe import require
+    """Send an agreement's bank the current state of its categories, as op=r events.
 
-    catalog = load_catalog()
-    for c in category or []:
-        if c not in catalog:
-            raise UsageError(f"unknown category '{c}' (sharebus catalog list shows them)")
-    if group is not None and not group.startswith(f"{bank}."):
-        raise UsageError(f"a consumer group of bank '{bank}' starts with '{bank}.'")
-    require(kafka=True, registry=True)
-    known("bank", bank)
-    count = 0
-    with Subscriber(bank, group=group, categories=category) as sub:
-        for event in sub.events(idle=idle):
-            line = {
-                "topic": event.topic,
-                "partition": event.partition,
-                "offset": event.offset,
-                "key": event.key,
-                "headers": event.headers,
-                "value": event.value,
-            }
-            sys.stdout.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-            count += 1
-            if max_records is not None and count >= max_records:
-                break
-    err.print(f"{count} records read from bank {bank}")
+    Uses the governance in force and the workers' mask keys (SHAREBUS_WORKER_MASK_KEYS);
+    running it again adds only what changed since (the subscriber drops the rest)."""
+    from sharebus.backfill import backfill as run_backfill
+    from sharebus.governance_log import read_current
+    from sharebus.settings import get_kafka_settings, get_worker_settings
+
+    kafka = get_kafka_settings()
+    tallies = run_backfill(
+        agreement, read_current(kafka), kafka, get_worker_settings(), report=out.print
+    )
+    delivered = sum(t.delivered for t in tallies.values())
+    current = sum(t.current for t in tallies.values())
+    out.print(f"backfill done: {delivered} of {current} current records delivered")
 
 
 @app.command()

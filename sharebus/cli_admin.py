@@ -21,6 +21,7 @@ from sharebus.errors import SharebusError
 from sharebus.probe import require
 
 if TYPE_CHECKING:
+    from governance.models import Governance as GovernanceState
     from sharebus.topics import Plan, Topics
 
 topics_app = typer.Typer(
@@ -49,8 +50,11 @@ def say(line: str) -> None:
     out.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
-def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics, list[str]]:
-    """The plan, the admin, and the extra topics an agreement in force still grants."""
+def _plan(
+    governance: Path | None, partitions: int
+) -> tuple[Plan, Topics, list[str], GovernanceState]:
+    """The plan, the admin, the extra topics an agreement in force still grants, and the
+    governance planned from."""
     from governance.loader import governance_from_dir
     from schemas.catalog import load_catalog
     from sharebus.governance_log import read_current
@@ -74,7 +78,7 @@ def _plan(governance: Path | None, partitions: int) -> tuple[Plan, Topics, list[
     if protected:
         extra = tuple(name for name in result.extra if name not in granted)
         result = replace(result, extra=extra)
-    return result, topics, protected
+    return result, topics, protected, gov
 
 
 def _summary(result: Plan) -> str:
@@ -93,7 +97,7 @@ def topics_plan(
     as_json: Annotated[bool, typer.Option("--json", help="the plan as JSON on stdout")] = False,
 ) -> None:
     """Show what `topics apply` would do: action, topic, partitions, config."""
-    result, _, protected = _plan(governance, partitions)
+    result, _, protected, _ = _plan(governance, partitions)
     if as_json:
         # Field names as the plan has them, and the extra topics an agreement in force
         # still grants (never deleted).
@@ -122,8 +126,14 @@ def topics_apply(
         bool, typer.Option("--prune", help="also delete managed topics nobody declares")
     ] = False,
 ) -> None:
-    """Create missing topics, add partitions, set managed configs; delete extras with --prune."""
-    result, topics, protected = _plan(governance, partitions)
+    """Create missing topics, add partitions, set managed configs; delete extras with --prune;
+    register every bank topic's schema (before its first delivery)."""
+    from consumers.subjects import register_bank_subjects
+    from schemas.catalog import load_catalog
+    from schemas.serde import AvroSerde, registry_client
+    from sharebus.settings import get_kafka_settings
+
+    result, topics, protected, gov = _plan(governance, partitions)
     for name in protected:
         say(f"kept {name}: granted by an agreement in force, never pruned")
     if prune and result.extra:
@@ -131,6 +141,10 @@ def topics_apply(
         for name in result.extra:
             say(f"  {name}")
     topics.apply(result, prune=prune, report=say)
+    serde = AvroSerde(registry_client(get_kafka_settings().registry()))
+    subjects = register_bank_subjects(gov, load_catalog(), serde)
+    for s in subjects:
+        say(f"{'registered' if s.new else 'unchanged '}  {s.subject}  id {s.schema_id}")
     deleted = len(result.extra) if prune else 0
     kept = len(result.extra) - deleted
     say(
@@ -138,6 +152,8 @@ def topics_apply(
         f"{len(result.alter)} reconfigured, {deleted} deleted"
         + (f"; {kept} extra kept (--prune deletes them)" if kept else "")
     )
+    new = sum(s.new for s in subjects)
+    say(f"bank subjects: {new} registered, {len(subjects) - new} unchanged")
     if result.problems:
         for problem in result.problems:
             err.print(f"problem: {problem}", markup=False, highlight=False, soft_wrap=True)

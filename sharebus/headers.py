@@ -13,10 +13,13 @@ TIME = "ce_time"
 AGREEMENT_ID = "ce_agreementid"
 PURPOSE = "ce_purpose"
 SOURCE_POSITION = "sharebus_source"
-DLQ_REASON = "sharebus_dlq_reason"
-DLQ_TOPIC = "sharebus_dlq_topic"
+# On bank topics: a retraction's reason (`consent-revoked`, `agreement-ended`) and the
+# governance version that caused it; a backfill event's run id.
 RETRACTION = "sharebus_retraction"
 GOVERNANCE_VERSION = "sharebus_governance_version"
+BACKFILL = "sharebus_backfill"
+DLQ_REASON = "sharebus_dlq_reason"
+DLQ_TOPIC = "sharebus_dlq_topic"
 
 Headers = list[tuple[str, bytes]]
 

@@ -69,8 +69,9 @@ def test_record_published_fanned_out_and_consumed(
         f"record never reached the bank; worker log:\n{worker.output()[-3000:]}"
     )
     assert worker.alive()
-    assert found.value is not None
-    after = found.value["after"]
+    assert found.kind.value == "change" and found.op == "c"
+    after = found.after
+    assert after is not None
     assert set(after) == GRANTED, "the bank must see exactly the granted fields"
     assert "voucher_no" not in after and "late_fee" not in after
     assert after["amount_paid"] == Decimal("48213.07")

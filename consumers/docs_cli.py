@@ -1,0 +1,127 @@
+"""`sharebus grants` and `sharebus docs asyncapi`: what a bank receives, self-service.
+
+Both read the governance in force (the governance topics), or a folder of YAML with
+`--governance` (what would be in force once applied).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+from sharebus.cli_common import friendly
+
+if TYPE_CHECKING:
+    from governance.models import Governance
+
+docs_app = typer.Typer(help="Documents generated from the governance.", no_args_is_help=True)
+out = Console(soft_wrap=True, highlight=False)
+
+Bank = Annotated[str, typer.Option(help="bank id, e.g. ccb")]
+Folder = Annotated[
+    Path | None,
+    typer.Option(help="read this folder of governance YAML instead of the governance in force"),
+]
+
+
+def _governance(folder: Path | None, bank: str) -> Governance:
+    from consumers.grants import check_request
+    from governance.loader import governance_from_dir
+    from schemas.catalog import load_catalog
+    from sharebus.governance_log import read_current
+
+    gov = governance_from_dir(folder) if folder else read_current()
+    check_request(gov, bank, [], load_catalog())
+    return gov
+
+
+@friendly
+def grants(
+    bank: Bank,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON, for scripts")] = False,
+    governance: Folder = None,
+) -> None:
+    """What the bank is granted: topics, fields, masks, filters, consent, retention,
+    schema subjects, agreement and purpose."""
+    from consumers.grants import grants_of
+
+    gov = _governance(governance, bank)
+    views = grants_of(gov, bank)
+    if as_json:
+        body = {
+            "bank": bank,
+            "governance_version": gov.version,
+            "grants": [v.as_json() for v in views],
+        }
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        return
+    where = f"folder {governance}" if governance else f"governance version {gov.version}"
+    out.print(f"bank {bank}, {where}: {len(views)} grants", markup=False)
+    agreement = None
+    for v in views:
+        if v.agreement != agreement:
+            agreement = v.agreement
+            window = f"{v.effective_from:%Y-%m-%d} to {v.effective_until:%Y-%m-%d}"
+            out.print(
+                f"\nagreement {v.agreement} v{v.agreement_version} ({v.status}), purpose "
+                f"{v.purpose}, {window}",
+                markup=False,
+            )
+        lines = [
+            f"  {v.topic}" + ("" if v.entrusted else "  (not entrusted: nothing is delivered)"),
+            f"    subject   {v.subject}",
+            f"    fields    {', '.join(v.fields)}",
+        ]
+        lines += [f"    mask      {field}: {how}" for field, how in v.masks.items()]
+        lines += [
+            f"    filter    {v.filter or '(none)'}",
+            f"    consent   {'required' if v.consent_required else 'not required'}",
+            f"    retention {v.retention_days} days",
+        ]
+        out.print("\n".join(lines), markup=False)
+
+
+@docs_app.command("asyncapi")
+@friendly
+def asyncapi_cmd(
+    bank: Bank,
+    to: Annotated[
+        Path | None, typer.Option("--out", help="write here instead of standard output")
+    ] = None,
+    governance: Folder = None,
+) -> None:
+    """An AsyncAPI 3.0 document (JSON) of the bank's channels, messages and bindings."""
+    from consumers.asyncapi import document
+    from consumers.grants import grants_of
+    from schemas.catalog import load_catalog
+    from sharebus.settings import get_kafka_settings
+    from sharebus.topics import TopicError, Topics
+
+    gov = _governance(governance, bank)
+    kafka = get_kafka_settings()
+    try:
+        partitions = Topics(kafka).partitions(timeout=5)
+    except TopicError:
+        partitions = {}  # offline: the document leaves partition counts out
+    doc = document(
+        gov,
+        bank,
+        grants_of(gov, bank),
+        load_catalog(),
+        bootstrap=kafka.bootstrap,
+        registry_url=kafka.registry_url,
+        partitions=partitions,
+    )
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if to is None:
+        sys.stdout.write(text)
+        return
+    to.write_text(text, encoding="utf-8")
+    Console(stderr=True).print(
+        f"wrote {to}: {len(doc['channels'])} channels of bank {bank}", markup=False
+    )
