@@ -6,7 +6,6 @@ non-zero exit, never a traceback.
 
 from __future__ import annotations
 
-import json
 import logging
 import signal
 import sys
@@ -30,7 +29,7 @@ from sharebus.cli_catalog import catalog_app, parties_cmd
 from sharebus.cli_common import err, fail, friendly
 from sharebus.cli_ops import audit_query_cmd, kafka, status
 from sharebus.dlq_cmd import dlq_app
-from sharebus.errors import SharebusError, UsageError
+from sharebus.errors import SharebusError
 from sharebus.governance_cmd import consent_app, explain, governance_app
 
 app = typer.Typer(

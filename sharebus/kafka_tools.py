@@ -31,32 +31,14 @@ TOOLS = {
     "kafka-topics": ("org.apache.kafka.tools.TopicCommand", "--command-config"),
 }
 HEAP = "256m"
+
+
 # SASL mechanisms and the JAAS login module each needs.
-LOGIN_MODULES = {
-    "PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
-    "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
-    "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule",
-}
-
-
 def client_properties(settings: KafkaSettings) -> dict[str, str]:
-    """The Java client properties for what `KafkaSettings` holds (the one place to extend
-    when it holds more)."""
-    props = {"security.protocol": settings.security_protocol}
-    if settings.sasl_mechanism:
-        props["sasl.mechanism"] = settings.sasl_mechanism
-        module = LOGIN_MODULES.get(settings.sasl_mechanism.upper())
-        if module and settings.sasl_username and settings.sasl_password:
-            secret = settings.sasl_password.get_secret_value()
-            props["sasl.jaas.config"] = (
-                f'{module} required username="{_escaped(settings.sasl_username)}" '
-                f'password="{_escaped(secret)}";'
-            )
-    return props
-
-
-def _escaped(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+    """The Java client properties for what `KafkaSettings` holds: the settings render
+    them (protocol, CA truststore, SASL login), in one place."""
+    lines = settings.java_properties().splitlines()
+    return dict(line.split("=", 1) for line in lines if "=" in line)
 
 
 def _render(props: dict[str, str]) -> str:

@@ -6,7 +6,6 @@ set the environment first.
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal

@@ -11,7 +11,9 @@ from sharebus.errors import UsageError
 from sharebus.kafka_tools import client_properties, command
 from sharebus.settings import KafkaSettings, StackSettings
 
-KAFKA = KafkaSettings(bootstrap="broker:9093", registry_url="http://r/apis/ccompat/v7")
+KAFKA = KafkaSettings(
+    bootstrap="broker:9093", registry_url="http://r/apis/ccompat/v7", security_protocol="PLAINTEXT"
+)
 
 
 def test_plaintext_settings_render_the_protocol_only() -> None:
