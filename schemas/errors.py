@@ -22,3 +22,7 @@ class DecodeError(SchemaError):
 class RegistryUnavailable(RegistryError):
     """The schema registry could not be reached or failed (5xx): a transient state to wait
     out, never a reason to drop or deny a record."""
+
+
+class UnknownSchemaError(DecodeError):
+    """The registry does not know the schema id a record is framed with."""

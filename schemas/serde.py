@@ -18,7 +18,13 @@ import fastavro
 from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from schemas.errors import DecodeError, RegistryError, RegistryUnavailable, SchemaError
+from schemas.errors import (
+    DecodeError,
+    RegistryError,
+    RegistryUnavailable,
+    SchemaError,
+    UnknownSchemaError,
+)
 
 MAGIC = 0
 COMPATIBILITY = "BACKWARD"
@@ -40,6 +46,10 @@ class AvroSerde:
         self._checked: set[str] = set()
         self._subject_ids: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
+        # The highest schema id the registry has shown this process: an id at or below
+        # it that the registry says it does not know means the registry is still loading
+        # (Apicurio answers while it replays its journal), not that the id is bad.
+        self.max_id = 0
 
     # ---- writing -----------------------------------------------------------------
 
@@ -66,6 +76,7 @@ class AvroSerde:
                 raise RegistryUnavailable(f"schema registry unreachable: {exc}") from exc
             self._writers[key] = (schema_id, parsed)
             self._readers.setdefault(schema_id, parsed)
+            self.max_id = max(self.max_id, schema_id)
             return schema_id, parsed
 
     def _backward_if_new(self, subject: str) -> None:
@@ -101,11 +112,12 @@ class AvroSerde:
             except SchemaRegistryError as exc:
                 if _transient(exc):
                     raise RegistryUnavailable(f"schema registry failed: {exc}") from exc
-                raise DecodeError(f"schema id {schema_id} unknown to the registry") from exc
+                raise UnknownSchemaError(f"schema id {schema_id} unknown to the registry") from exc
             except Exception as exc:
                 raise RegistryUnavailable(f"schema registry unreachable: {exc}") from exc
             parsed = parse_schema(json.loads(registered.schema_str or "{}"))
             self._readers[schema_id] = parsed
+            self.max_id = max(self.max_id, schema_id)
             return parsed
 
     def decode(self, data: bytes | None) -> tuple[int, dict[str, Any]]:
@@ -148,6 +160,7 @@ class AvroSerde:
         except Exception as exc:
             raise RegistryUnavailable(f"schema registry unreachable: {exc}") from exc
         self._subject_ids[subject] = ids
+        self.max_id = max(self.max_id, *ids, 0)
         return ids
 
     def belongs(self, schema_id: int, subject: str) -> bool:

@@ -19,7 +19,7 @@ from governance.models import Agreement, Governance, Grant
 from schemas import names
 from schemas.catalog import Catalog
 from schemas.derive import bank_envelope
-from schemas.errors import RegistryUnavailable, SchemaError
+from schemas.errors import RegistryUnavailable, SchemaError, UnknownSchemaError
 from schemas.serde import AvroSerde, encode_with, frame_id
 from schemas.system import audit_schema
 from sharebus import headers as h
@@ -93,10 +93,15 @@ class FanOut:
             schema_id = frame_id(msg.value)
             subject = self.catalog.get(category).subject
             if not self.serde.belongs(schema_id, subject):
+                self._known(schema_id)
                 return self.dead_letter(
                     msg, f"wrong schema: id {schema_id} is not a version of {subject}"
                 )
-            _, envelope = self.serde.decode(msg.value)
+            try:
+                _, envelope = self.serde.decode(msg.value)
+            except UnknownSchemaError:
+                self._known(schema_id)  # a version of the subject the registry has not loaded
+                raise
             uscc = msg.key.decode() if msg.key is not None else ""
             event = Event(category, envelope["op"], uscc, envelope["before"], envelope["after"])
             return Decoded(event, envelope["source"], envelope["ts_ms"])
@@ -246,6 +251,27 @@ class FanOut:
         ts_ms = int(ts.timestamp() * 1000)
         value = {"op": "d", "before": None, "after": None, "source": source, "ts_ms": ts_ms}
         return encode_with(schema_id, parsed, value)
+
+    def warm_up(self) -> None:
+        """Ask the registry for the audit's schema and every category's versions: a
+        registry that cannot answer raises RegistryUnavailable, and what it answers tells
+        a bad schema id from one it has not loaded yet."""
+        if self._audit is None:
+            self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
+        for category in self.catalog:
+            self.serde.subject_ids(category.subject)
+
+    def _known(self, schema_id: int) -> None:
+        """Before calling a schema id wrong: the registry knows it (another subject's), or
+        it is above any id the registry has shown (bogus). Unknown at or below that, the
+        registry is still loading: RegistryUnavailable, to wait."""
+        try:
+            self.serde.reader(schema_id)
+        except UnknownSchemaError as exc:
+            if schema_id <= self.serde.max_id:
+                raise RegistryUnavailable(
+                    f"the registry does not know schema id {schema_id} (yet): it is loading"
+                ) from exc
 
     def serde_reachable(self) -> bool:
         return self.serde.reachable()

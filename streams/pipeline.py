@@ -110,6 +110,9 @@ class Pipeline:
 
     def _run(self) -> None:
         self._wait_ready(self.governance, self.profiles)
+        while not self._stop.is_set() and not self._registry_answers():
+            self._say("registry", f"waiting for the schema registry: {self.problem}")
+            self._stop.wait(2.0)
         if self._stop.is_set():
             self.state = "stopped"
             return
@@ -401,13 +404,21 @@ class Pipeline:
         log.warning("waiting: %s", cause)
         while not self._stop.wait(delay):
             feeds_ready = self.governance.ready.is_set() and self.profiles.ready.is_set()
-            if feeds_ready and self.fanout.serde_reachable():
+            if feeds_ready and self._registry_answers():
                 break
             delay = min(delay * 2, BACKOFF_MAX)
             self._say("outage", f"still waiting after {time.monotonic() - started:.0f}s: {cause}")
         log.warning("resumed after %.0fs: %s", time.monotonic() - started, cause)
         self.state = "running"
         self.problem = ""
+
+    def _registry_answers(self) -> bool:
+        try:
+            self.fanout.warm_up()
+            return True
+        except RegistryUnavailable as exc:
+            self.problem = str(exc)
+            return False
 
     def _wait_ready(self, *feeds: CompactedFeed) -> None:
         self.state = "waiting"
