@@ -130,10 +130,26 @@ def consume(
     from consumers.subscriber import Subscriber
     from schemas.catalog import load_catalog
     from sharebus.governance_log import read_current
+    from sharebus.kafka_errors import KafkaAuthError
+    from sharebus.probe import require
 
     if fmt not in ("jsonl", "csv"):
         raise UsageError(f"--format {fmt}: use jsonl or csv")
-    categories = check_request(read_current(), bank, category or [], load_catalog())
+    require(kafka=True, registry=True)  # an unreachable or refusing broker, in one line
+    try:
+        gov = read_current()
+    except KafkaAuthError:
+        # A bank's own principal may not read the governance (other banks' agreements and
+        # consents): its ACLs decide instead, and a refusal says which.
+        gov = None
+    catalog = load_catalog()
+    if gov is not None:
+        categories = check_request(gov, bank, category or [], catalog)
+    else:
+        unknown = [c for c in category or [] if c not in catalog]
+        if unknown:
+            raise UsageError(f"unknown category: {', '.join(unknown)}")
+        categories = list(category or [])
     progress = Progress()
     with (
         _output(out, fmt) as sink,

@@ -133,7 +133,7 @@ def check_request(gov: Governance, bank: str, categories: list[str], catalog: Ca
     an unknown bank or category is a usage error, an ungranted category is refused."""
     if bank not in gov.banks:
         known = ", ".join(gov.active_banks()) or "none"
-        raise UsageError(f"unknown bank '{bank}'; the banks of the governance in force: {known}")
+        raise UsageError(f"unknown bank '{bank}': one of {known} (the banks in force)")
     granted = granted_categories(gov, bank)
     if not granted:
         raise NotGrantedError(f"bank {bank} is granted nothing (no agreement in force)")

@@ -57,11 +57,15 @@ def kafka_health(settings: KafkaSettings, timeout: float = TIMEOUT) -> Health:
     refused = [_connect_problem(host_port, timeout) for host_port in _servers(address)]
     if refused and all(refused):
         return Health("kafka", address, f"Kafka unreachable at {address}: {refused[0]}")
+    admin = AdminClient(settings.librdkafka())
     try:
-        AdminClient(settings.librdkafka()).list_topics(timeout=timeout)
+        admin.list_topics(timeout=timeout)
     except KafkaException as exc:
+        # A refused login is queued for the settings' error callback: serving it raises
+        # that one line (KafkaAuthError), which says more than "unreachable".
+        admin.poll(0)
         cause = exc.args[0].str() if exc.args else str(exc)
-        return Health("kafka", address, f"Kafka at {address} does not answer: {cause}")
+        return Health("kafka", address, f"Kafka unreachable at {address}: {cause}")
     return Health("kafka", address, None)
 
 

@@ -132,7 +132,7 @@ def test_a_bank_reads_nothing_but_its_own_topics(
 def test_a_bank_cannot_join_another_banks_group(endpoints: Endpoints, secured: int) -> None:
     done = run_cli(endpoints, "consume", "--bank", "bocom", SHAREBUS_SASL_USERNAME="bank-ccb")
     line = one_error_line(done)
-    assert line == "error: bank-ccb is not allowed to join consumer group bocom.default"
+    assert line == "error: bank-ccb is not allowed to join consumer group bocom.cli"
 
 
 # ---- agencies -------------------------------------------------------------------------
