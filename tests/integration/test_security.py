@@ -261,13 +261,13 @@ def test_agencies_workers_and_banks_do_their_jobs_as_themselves(
     with Subscriber(
         "ccb", group=f"ccb.sec-{unique}", categories=["tax.payment-record"], settings=ccb
     ) as sub:
-        for event in sub.events(timeout=120):
-            if event.headers.get("ce_id") == event_id:
+        for event in sub.events(idle=120):
+            if event.event_id == event_id:
                 found = event
                 break
     assert found is not None, f"never reached the bank:\n{worker_as_workers.output()[-3000:]}"
-    assert found.value is not None and found.value["after"]["uscc"] == ent.uscc
-    assert "voucher_no" not in found.value["after"]
+    assert found.after is not None and found.after["uscc"] == ent.uscc
+    assert "voucher_no" not in found.after
     assert worker_as_workers.alive()
     assert "authorization failed" not in worker_as_workers.output().lower()
 
