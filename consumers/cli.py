@@ -135,6 +135,12 @@ def consume(
 
     if fmt not in ("jsonl", "csv"):
         raise UsageError(f"--format {fmt}: use jsonl or csv")
+    if group is not None and not group.startswith(f"{bank}."):
+        raise UsageError(f"a consumer group of bank '{bank}' starts with '{bank}.'")
+    catalog = load_catalog()
+    unknown = [c for c in category or [] if c not in catalog]
+    if unknown:
+        raise UsageError(f"unknown category '{unknown[0]}' (sharebus catalog list shows them)")
     require(kafka=True, registry=True)  # an unreachable or refusing broker, in one line
     try:
         gov = read_current()
@@ -142,13 +148,9 @@ def consume(
         # A bank's own principal may not read the governance (other banks' agreements and
         # consents): its ACLs decide instead, and a refusal says which.
         gov = None
-    catalog = load_catalog()
     if gov is not None:
         categories = check_request(gov, bank, category or [], catalog)
     else:
-        unknown = [c for c in category or [] if c not in catalog]
-        if unknown:
-            raise UsageError(f"unknown category: {', '.join(unknown)}")
         categories = list(category or [])
     progress = Progress()
     with (
