@@ -280,12 +280,15 @@ class Governance:
     consent_grants: Mapping[str, ConsentEvent] = field(default_factory=dict)
     grant_ids: frozenset[str] = frozenset()
     _by_bank: dict[str, tuple[Agreement, ...]] = field(default_factory=dict, repr=False)
+    # Read for every event by the workers: computed once per snapshot.
+    _active: list[str] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Agreement]] = {}
         for agreement in self.agreements.values():
             index.setdefault(agreement.bank, []).append(agreement)
         self._by_bank.update({b: tuple(a) for b, a in index.items()})
+        self._active.extend(sorted(b.id for b in self.banks.values() if b.active))
 
     @classmethod
     def of(cls, records: Sequence[FolderRecord], version: int = 0) -> Governance:
@@ -300,7 +303,7 @@ class Governance:
 
     def active_banks(self) -> list[str]:
         """The banks decisions are made for, in a stable order."""
-        return sorted(b.id for b in self.banks.values() if b.active)
+        return list(self._active)
 
     def agreements_of(self, bank: str) -> tuple[Agreement, ...]:
         return self._by_bank.get(bank, ())

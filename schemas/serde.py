@@ -134,16 +134,6 @@ class AvroSerde:
             raise DecodeError(f"schema id {schema_id} is not a record schema")
         return schema_id, value
 
-    def reachable(self) -> bool:
-        """Whether the registry answers now (a cheap request)."""
-        try:
-            self.registry.get_compatibility()
-        except SchemaRegistryError as exc:
-            return not _transient(exc)
-        except Exception:
-            return False
-        return True
-
     def subject_ids(self, subject: str, refresh: bool = False) -> frozenset[int]:
         """The schema ids of every version of `subject` (cached; `refresh` asks again)."""
         cached = self._subject_ids.get(subject)

@@ -93,9 +93,7 @@ def _status(
         "delivered": counters["delivered"],
         "denied": counters["denied"],
         "dead_letters": counters["dead_letters"],
-        "decisions": {
-            k.split(":", 1)[1]: v for k, v in counters.items() if k.startswith("reason:")
-        },
+        "decisions": {f"{bank}:{reason}": n for (bank, reason), n in pipeline.decisions.items()},
     }
 
 

@@ -136,7 +136,7 @@ class FanOut:
                     # The bank schema could not be registered: deny, never deliver half.
                     decision = Decision(bank, Reason.error, detail=str(exc))
             decisions.append(decision)
-            out.append(self._audit_record(event, decision, msg, event_id, position, gov, now))
+            out.append(self.audit(event, decision, msg, event_id, position, gov, now))
         return out, decisions
 
     def _deliver(
@@ -183,7 +183,7 @@ class FanOut:
             writer = self._writers[key] = self.serde.writer(names.value_subject(topic), schema)
         return writer
 
-    def _audit_record(
+    def audit(
         self,
         event: Event,
         d: Decision,
@@ -193,8 +193,7 @@ class FanOut:
         gov: Governance,
         now: datetime,
     ) -> Outgoing:
-        if self._audit is None:
-            self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
+        """The audit record of one decision (or retraction), chained when a sealer is set."""
         delivered = [] if not d.delivered else sorted((d.after or d.before or {}).keys())
         # A retraction is sent to the bank (a delete): the audit counts it as delivered.
         sent = d.delivered or d.reason is Reason.retracted
@@ -224,23 +223,10 @@ class FanOut:
             self.sealer(record, msg)
             if self.audit_partitions:
                 partition = audit_partition(str(record["chain"]), self.audit_partitions)
-        value = encode_with(self._audit[0], self._audit[1], record)
+        value = encode_with(*self._audit_writer(), record)
         # The event id in a header too: readers can pick their events without decoding.
         headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, position.encode())]
         return Outgoing(names.AUDIT, msg.key, value, headers, partition)
-
-    def audit(
-        self,
-        event: Event,
-        d: Decision,
-        msg: Source,
-        event_id: str,
-        position: str,
-        gov: Governance,
-        now: datetime,
-    ) -> Outgoing:
-        """The audit record of one decision (or retraction)."""
-        return self._audit_record(event, d, msg, event_id, position, gov, now)
 
     def retraction_value(
         self, agreement: Agreement, grant: Grant, bank: str, topic: str, ts: datetime
@@ -256,10 +242,14 @@ class FanOut:
         """Ask the registry for the audit's schema and every category's versions: a
         registry that cannot answer raises RegistryUnavailable, and what it answers tells
         a bad schema id from one it has not loaded yet."""
-        if self._audit is None:
-            self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
+        self._audit_writer()
         for category in self.catalog:
             self.serde.subject_ids(category.subject)
+
+    def _audit_writer(self) -> tuple[int, Any]:
+        if self._audit is None:
+            self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
+        return self._audit
 
     def _known(self, schema_id: int) -> None:
         """Before calling a schema id wrong: the registry knows it (another subject's), or
@@ -272,9 +262,6 @@ class FanOut:
                 raise RegistryUnavailable(
                     f"the registry does not know schema id {schema_id} (yet): it is loading"
                 ) from exc
-
-    def serde_reachable(self) -> bool:
-        return self.serde.reachable()
 
     def dead_letter(self, msg: Source, reason: str) -> Outgoing:
         headers = [

@@ -75,15 +75,16 @@ class GovernanceState:
         return self.records.get(topic, {}).pop(key, None) is not None
 
     def snapshot(self, version: int) -> Governance:
-        folder = [r for table in self.records.values() for r in table.values()]
-        gov = Governance.of(folder, version=version)
+        def table(topic: str, kind: type[Any]) -> dict[str, Any]:
+            return {r.key: r for r in self.records.get(topic, {}).values() if isinstance(r, kind)}
+
         return Governance(
-            entrustments=gov.entrustments,
-            agreements=gov.agreements,
+            entrustments=table(names.ENTRUSTMENTS, Entrustment),
+            agreements=table(names.AGREEMENTS, Agreement),
             consents=dict(self.consents),
             version=version,
-            banks=gov.banks,
-            agencies=gov.agencies,
+            banks=table(names.PARTIES, Bank),
+            agencies=table(names.PARTIES, Agency),
             consent_grants=dict(self.grants),
             grant_ids=frozenset(self.grant_ids),
         )

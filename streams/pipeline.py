@@ -79,6 +79,7 @@ class Pipeline:
         self.profiles = profiles
         self.topics = Topics(kafka)
         self.counters: Counter[str] = Counter()
+        self.decisions: Counter[tuple[str, str]] = Counter()  # by (bank, reason)
         self.state = "starting"
         self.problem = ""
         self._stop = threading.Event()
@@ -87,7 +88,6 @@ class Pipeline:
         self._needed: dict[str, tuple[str, int]] = {}
         self._checked_topics = 0.0
         self._said: dict[str, float] = {}
-        self._broker_down = False
         self._heads: dict[str, str] = {}  # audit chain heads, by source partition
         self._consumer: Consumer | None = None
         fanout.sealer = self._seal
@@ -277,7 +277,7 @@ class Pipeline:
         self.counters["events"] += 1
         for d in decisions:
             self.counters["delivered" if d.delivered else "denied"] += 1
-            self.counters[f"reason:{d.bank}:{d.reason.value}"] += 1
+            self.decisions[(d.bank, d.reason.value)] += 1
         return outgoing
 
     def _produce(self, producer: Producer, out: Outgoing) -> None:
@@ -507,8 +507,6 @@ class Pipeline:
     # ---- saying things once --------------------------------------------------------
 
     def _client_error(self, err: KafkaError) -> None:
-        if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
-            self._broker_down = True
         self._say(f"client:{err.code()}", f"Kafka client: {err.str()}")
 
     def _say(self, topic: str, line: str, emit: Callable[..., None] = log.warning) -> None:
