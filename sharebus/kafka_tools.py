@@ -33,18 +33,9 @@ TOOLS = {
 HEAP = "256m"
 
 
-# SASL mechanisms and the JAAS login module each needs.
 def client_properties(settings: KafkaSettings) -> dict[str, str]:
-    """The Java client properties for what `KafkaSettings` holds: the settings render
-    them (protocol, CA truststore, SASL login), in one place."""
-    lines = settings.java_properties().splitlines()
-    return dict(line.split("=", 1) for line in lines if "=" in line)
-
-
-def _render(props: dict[str, str]) -> str:
-    # Java properties: backslashes and the separators in keys would need escaping; ours
-    # have none in keys, and values only need their backslashes doubled.
-    return "".join(f"{k}={v.replace(chr(92), chr(92) * 2)}\n" for k, v in props.items())
+    """The Java client properties for what `KafkaSettings` holds."""
+    return settings.java_config()
 
 
 def command(
@@ -79,5 +70,5 @@ def run(tool: str, args: list[str], kafka: KafkaSettings, stack: StackSettings) 
         # Created private: it may hold a password.
         fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(_render(client_properties(kafka)))
+            f.write(kafka.java_properties())
         return subprocess.run(command(tool, args, kafka, stack, config), check=False).returncode

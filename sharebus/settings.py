@@ -115,8 +115,8 @@ class KafkaSettings(BaseSettings):
             conf["sasl.password"] = self._password()
         return conf
 
-    def java_properties(self) -> str:
-        """A client properties file for Kafka's Java tools (`--command-config`)."""
+    def java_config(self) -> dict[str, str]:
+        """The Java client's settings for these (protocol, CA truststore, SCRAM login)."""
         props: dict[str, str] = {"security.protocol": self.security_protocol}
         if self.uses_ssl and self.ssl_ca_location:
             props["ssl.truststore.type"] = "PEM"
@@ -124,7 +124,16 @@ class KafkaSettings(BaseSettings):
         if self.uses_sasl:
             props["sasl.mechanism"] = self.sasl_mechanism
             props["sasl.jaas.config"] = scram_jaas(self.sasl_username or "", self._password())
-        return "".join(f"{k}={v}\n" for k, v in props.items())
+        return props
+
+    def java_properties(self) -> str:
+        """A client properties file for Kafka's Java tools (`--command-config`).
+
+        A properties file reads a backslash as an escape: values have theirs doubled (our
+        keys have none)."""
+        return "".join(
+            f"{k}={v.replace(chr(92), chr(92) * 2)}\n" for k, v in self.java_config().items()
+        )
 
     def _password(self) -> str:
         if not self.sasl_username:
