@@ -38,6 +38,7 @@ from sharebus.governance_log import read_current
 from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_worker_settings
 from sharebus.topics import Topics, TopicSpec
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source
+from streams.pipeline import OUTPUT_PRODUCER
 from streams.profile_feed import ProfileFeed
 
 SCRATCH = "bench.passthrough"
@@ -212,17 +213,7 @@ def run_loop(
             "auto.offset.reset": "earliest",
         }
     )
-    producer = Producer(
-        {
-            **settings.librdkafka(),
-            "enable.idempotence": True,
-            "acks": "all",
-            "compression.type": "lz4",
-            "linger.ms": 5,
-            "batch.num.messages": 10000,
-            "partitioner": "murmur2_random",
-        }
-    )
+    producer = Producer({**settings.librdkafka(), **OUTPUT_PRODUCER})
     consumer.subscribe([f"^{get_worker_settings().source_pattern}"])
     done = outputs = 0
     first = None

@@ -53,6 +53,16 @@ from streams.retraction import Revocation, retractions
 log = logging.getLogger("sharebus.worker")
 
 BATCH = 1000
+# How the loop produces its outputs (and what a benchmark's baseline loop should use).
+OUTPUT_PRODUCER: dict[str, Any] = {
+    "enable.idempotence": True,
+    "acks": "all",
+    "compression.type": "lz4",
+    "linger.ms": 5,
+    "batch.num.messages": 10000,
+    # murmur2 so that Java, aiokafka and librdkafka agree on partitions.
+    "partitioner": "murmur2_random",
+}
 BACKOFF_MAX = 30.0
 SAY_EVERY = 30.0  # an ongoing outage is said once per this many seconds, not per message
 
@@ -189,13 +199,7 @@ class Pipeline:
             {
                 **self.kafka.librdkafka(),
                 **transactional,
-                "enable.idempotence": True,
-                "acks": "all",
-                "compression.type": "lz4",
-                "linger.ms": 5,
-                "batch.num.messages": 10000,
-                # murmur2 so that Java, aiokafka and librdkafka agree on partitions.
-                "partitioner": "murmur2_random",
+                **OUTPUT_PRODUCER,
                 "error_cb": self._client_error,
             }
         )
