@@ -8,16 +8,16 @@ that time (the broker's time index), so a query over a recent window reads littl
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from schemas import names
 from schemas.serde import AvroSerde, registry_client
 from sharebus.errors import SharebusError, UsageError
+from sharebus.reading import read_to_end
 from sharebus.settings import KafkaSettings
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
@@ -55,38 +55,22 @@ def _records(
     settings: KafkaSettings, key: bytes, since: datetime | None
 ) -> Iterator[dict[str, Any]]:
     serde = AvroSerde(registry_client(settings.registry()))
-    consumer = Consumer(
-        {
-            **settings.librdkafka(),
-            "group.id": "sharebus-audit-query",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
+    consumer = Consumer({**settings.librdkafka(), "group.id": "sharebus-audit-query"})
     try:
         start = _start(consumer, since)
-        pending = {tp.partition for tp in start if tp.offset != _high(consumer, tp.partition)}
-        if not pending:
-            return
-        consumer.assign(start)
-        deadline = time.monotonic() + TIMEOUT
-        while pending:
-            batch = consumer.consume(500, 0.2)
-            if batch:
-                deadline = time.monotonic() + TIMEOUT
-            elif time.monotonic() > deadline:
-                raise SharebusError(f"{names.AUDIT} stopped answering after {TIMEOUT:.0f}s")
-            for msg in batch:
-                err = msg.error()
-                if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
-                        pending.discard(msg.partition() or 0)
-                        continue
-                    raise SharebusError(f"reading {names.AUDIT} failed: {err.str()}")
-                if msg.key() == key and msg.value() is not None:
-                    yield serde.decode(msg.value())[1]
     finally:
         consumer.close()
+    found = read_to_end(
+        settings.librdkafka(),
+        names.AUDIT,
+        "sharebus-audit-query",
+        start,
+        timeout=TIMEOUT,
+        principal=settings.principal,
+    )
+    for msg in found:
+        if msg.key() == key and msg.value() is not None:
+            yield serde.decode(msg.value())[1]
 
 
 def _start(consumer: Consumer, since: datetime | None) -> list[TopicPartition]:

@@ -7,18 +7,16 @@ removed one, an inserted one is reported with its position, and the exit code is
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 import typer
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 from rich.console import Console
 
 from schemas import names
 from schemas.serde import AvroSerde, registry_client
 from sharebus import headers as h
 from sharebus.cli_common import friendly
-from sharebus.errors import SharebusError
+from sharebus.reading import read_to_end
 from sharebus.settings import KafkaSettings, get_kafka_settings
 from streams.audit_chain import verify
 
@@ -29,42 +27,22 @@ out = Console(soft_wrap=True)
 def audit_entries(settings: KafkaSettings, topic: str) -> list[tuple[str, dict[str, Any]]]:
     """(position, record) of every committed audit record, in partition order."""
     serde = AvroSerde(registry_client(settings.registry()))
-    consumer = Consumer(
-        {
-            **settings.librdkafka(),
-            "group.id": "sharebus-audit-verify",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-            "isolation.level": "read_committed",
-        }
+    by_partition: dict[int, list[tuple[str, dict[str, Any]]]] = {}
+    found = read_to_end(
+        settings.librdkafka(),
+        topic,
+        "sharebus-audit-verify",
+        timeout=600,
+        principal=settings.principal,
     )
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None or not meta.partitions:
-            raise SharebusError(f"no topic {topic} on the cluster")
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions])
-        pending = set(meta.partitions)
-        by_partition: dict[int, list[tuple[str, dict[str, Any]]]] = {p: [] for p in pending}
-        deadline = time.monotonic() + 600
-        while pending and time.monotonic() < deadline:
-            for msg in consumer.consume(2000, 0.5):
-                err = msg.error()
-                partition = msg.partition() or 0
-                if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
-                        pending.discard(partition)
-                    continue
-                position = h.position(topic, partition, msg.offset() or 0)
-                value = msg.value()
-                if value is None:
-                    by_partition[partition].append((position, {"chain": "?", "hash": None}))
-                    continue
-                by_partition[partition].append((position, serde.decode(value)[1]))
-        if pending:
-            raise SharebusError(f"{topic} could not be read to its end")
-        return [entry for p in sorted(by_partition) for entry in by_partition[p]]
-    finally:
-        consumer.close()
+    for msg in found:
+        partition = msg.partition() or 0
+        position = h.position(topic, partition, msg.offset() or 0)
+        value = msg.value()
+        # A tombstone in the audit breaks its chain: it is kept, as an entry with no hash.
+        record = serde.decode(value)[1] if value is not None else {"chain": "?", "hash": None}
+        by_partition.setdefault(partition, []).append((position, record))
+    return [entry for p in sorted(by_partition) for entry in by_partition[p]]
 
 
 @audit_app.command("verify")

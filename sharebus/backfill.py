@@ -12,14 +12,13 @@ adds what changed since.
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 
 from governance.models import Governance
 from schemas import names
@@ -27,6 +26,7 @@ from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, encode_with, registry_client
 from sharebus import headers as h
 from sharebus.errors import SharebusError, UsageError
+from sharebus.reading import TopicMissingError, read_to_end
 from sharebus.settings import KafkaSettings, WorkerSettings
 from sharebus.topics import Topics, bank_spec
 from streams.fanout import Decoded, FanOut, Outgoing, Source
@@ -56,30 +56,12 @@ def new_run_id(agreement_id: str) -> str:
 def current_state(conf: dict[str, Any], topic: str, fanout: FanOut) -> list[tuple[Source, Decoded]]:
     """The latest event of every enterprise on `topic` that is not a delete, in source
     order (partition, offset), read up to the end the topic has now."""
-    consumer = Consumer({**conf, "group.id": "sharebus-backfill", "enable.auto.commit": False})
+    latest: dict[bytes, tuple[Source, Decoded]] = {}
     try:
-        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None:
-            raise BackfillError(f"source topic {topic} cannot be read")
-        ends = {
-            p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-            for p in meta.partitions
-        }
-        todo = {p for p, end in ends.items() if end > 0}
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in todo])
-        latest: dict[bytes, tuple[Source, Decoded]] = {}
-        deadline = time.monotonic() + 300
-        while todo:
-            if time.monotonic() > deadline:
-                raise BackfillError(f"{topic} not read to its end within 300s")
-            for msg in consumer.consume(1000, 0.5):
-                if msg.error() is None and (msg.offset() or 0) < ends[msg.partition() or 0]:
-                    _keep_latest(latest, fanout, msg, topic)
-            # Positions, not the last offset seen: compaction leaves gaps in offsets.
-            done = consumer.position([TopicPartition(topic, p) for p in todo])
-            todo -= {tp.partition for tp in done if tp.offset >= ends[tp.partition]}
-    finally:
-        consumer.close()
+        for msg in read_to_end(conf, topic, "sharebus-backfill", timeout=300):
+            _keep_latest(latest, fanout, msg, topic)
+    except TopicMissingError as exc:
+        raise BackfillError(f"source topic {topic} cannot be read") from exc
     return sorted(latest.values(), key=lambda e: (e[0].partition, e[0].offset))
 
 

@@ -11,7 +11,6 @@ dead letter is replayed once, however often `replay` runs.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -19,13 +18,9 @@ from typing import Annotated, Any
 
 import typer
 from confluent_kafka import (
-    OFFSET_BEGINNING,
-    Consumer,
-    KafkaError,
     KafkaException,
     Message,
     Producer,
-    TopicPartition,
 )
 from rich.console import Console
 
@@ -33,6 +28,7 @@ from schemas import names
 from sharebus import headers as h
 from sharebus.cli_common import friendly
 from sharebus.errors import SharebusError
+from sharebus.reading import TopicMissingError, read_to_end
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
 dlq_app = typer.Typer(help="Dead letters: list them by reason, replay them.", no_args_is_help=True)
@@ -65,36 +61,15 @@ class DeadLetter:
 
 def _read(settings: KafkaSettings, topic: str) -> list[Message]:
     """Every message of `topic`, from its beginning to its end as it is now."""
-    consumer = Consumer(
-        {
-            **settings.librdkafka(),
-            "group.id": "sharebus-dlq-reader",
-            "enable.auto.commit": False,
-            "enable.partition.eof": True,
-        }
-    )
     try:
-        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
-        if meta is None or meta.error is not None:
-            return []
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in meta.partitions])
-        pending = set(meta.partitions)
-        found: list[Message] = []
-        deadline = time.monotonic() + 120
-        while pending and time.monotonic() < deadline:
-            for msg in consumer.consume(1000, 0.5):
-                err = msg.error()
-                if err is None:
-                    found.append(msg)
-                elif err.code() == KafkaError._PARTITION_EOF:
-                    pending.discard(msg.partition() or 0)
-        if pending:
-            raise SharebusError(f"{topic} could not be read to its end within 120s")
-        return found
+        found = read_to_end(
+            settings.librdkafka(), topic, "sharebus-dlq-reader", principal=settings.principal
+        )
+        return list(found)
+    except TopicMissingError:
+        return []  # no dead letter, or nothing replayed, yet
     except KafkaException as exc:
         raise SharebusError(f"reading {topic} failed: {exc.args[0].str()}") from exc
-    finally:
-        consumer.close()
 
 
 def dead_letters(settings: KafkaSettings) -> list[DeadLetter]:

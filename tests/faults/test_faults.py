@@ -42,7 +42,7 @@ from tests.integration.conftest import (
     spawn_worker,
     stop_worker,
 )
-from tests.integration.reading import end_offsets, header
+from tests.integration.reading import end_offsets, group_at_end, header
 
 pytestmark = pytest.mark.integration
 
@@ -51,16 +51,6 @@ EVENTS = int(os.environ.get("SHAREBUS_FAULT_EVENTS", "6000"))
 GUARANTEE = os.environ.get("SHAREBUS_FAULT_GUARANTEE", "exactly_once")
 CATEGORIES = ("tax.payment-record", "tax.credit-rating", "hrss.social-insurance", "court.judgment")
 KILLS = 3
-
-
-def _commit_at_end(settings: KafkaSettings, group: str) -> None:
-    sources = [t for t in Topics(settings).partitions() if t.startswith(names.SOURCE_PREFIX)]
-    offsets = [tp for topic in sources for tp in end_offsets(settings, topic)]
-    consumer = Consumer({**settings.librdkafka(), "group.id": group})
-    try:
-        consumer.commit(offsets=offsets, asynchronous=False)
-    finally:
-        consumer.close()
 
 
 def _read_all(
@@ -142,7 +132,7 @@ def test_faults_lose_nothing_duplicate_nothing_and_keep_order(
     gov = read_current(kafka_settings)
     banks = gov.active_banks()
     group = f"test-faults-{uuid.uuid4().hex[:8]}"
-    _commit_at_end(kafka_settings, group)
+    group_at_end(kafka_settings, group)
     bank_topics = sorted(
         {
             names.bank_topic(a.bank, g.category)

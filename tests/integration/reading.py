@@ -139,3 +139,18 @@ def read_to_end(settings: KafkaSettings, start: list[TopicPartition]) -> list[Me
         return messages
     finally:
         consumer.close()
+
+
+def group_at_end(settings: KafkaSettings, group: str) -> None:
+    """Start a new consumer group at the end of every source topic: a worker of it reads
+    only what comes next."""
+    from schemas import names
+    from sharebus.topics import Topics
+
+    sources = [t for t in Topics(settings).partitions() if t.startswith(names.SOURCE_PREFIX)]
+    offsets = [tp for topic in sources for tp in end_offsets(settings, topic)]
+    consumer = Consumer({**settings.librdkafka(), "group.id": group})
+    try:
+        consumer.commit(offsets=offsets, asynchronous=False)
+    finally:
+        consumer.close()

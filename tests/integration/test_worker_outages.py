@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Producer
 
 from producers.publisher import Publisher
 from schemas import names
@@ -22,7 +22,6 @@ from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
 from sharebus.settings import KafkaSettings, get_stack_settings
 from sharebus.stack.local import LocalStack
-from sharebus.topics import Topics
 from tests.integration.conftest import (
     Endpoints,
     WorkerProcess,
@@ -30,7 +29,7 @@ from tests.integration.conftest import (
     stop_worker,
     wait_for,
 )
-from tests.integration.reading import audit_until, end_offsets, read_since
+from tests.integration.reading import audit_until, end_offsets, group_at_end, read_since
 
 
 def test_a_worker_started_while_kafka_is_down_waits_says_so_once_and_stops_on_sigterm(
@@ -49,18 +48,6 @@ def test_a_worker_started_while_kafka_is_down_waits_says_so_once_and_stops_on_si
         assert "Traceback" not in worker.output()
     finally:
         stop_worker(worker)
-
-
-def _commit_at_end(settings: KafkaSettings, group: str) -> None:
-    """Start a new group at the end of every source topic: a fresh worker with cold
-    caches that reads only what comes next."""
-    sources = [t for t in Topics(settings).partitions() if t.startswith(names.SOURCE_PREFIX)]
-    offsets = [tp for topic in sources for tp in end_offsets(settings, topic)]
-    consumer = Consumer({**settings.librdkafka(), "group.id": group})
-    try:
-        consumer.commit(offsets=offsets, asynchronous=False)
-    finally:
-        consumer.close()
 
 
 def _health(worker: WorkerProcess) -> int:
@@ -83,7 +70,7 @@ def test_a_registry_outage_is_waited_out_not_turned_into_dead_letters_or_denials
     if not any(c.name == "registry" and c.running for c in stack.status()):
         pytest.fail("this test stops and starts the local stack's registry; none is running")
     group = f"test-outage-{uuid.uuid4().hex[:8]}"
-    _commit_at_end(kafka_settings, group)
+    group_at_end(kafka_settings, group)
     # Encoded while the registry answers; sent while it does not.
     cat = load_catalog().get("market.penalty")
     serde = AvroSerde(registry_client(kafka_settings.registry()))
@@ -133,7 +120,7 @@ def test_sigkill_of_a_worker_loses_nothing_and_duplicates_nothing_for_a_committe
     """Each batch's outputs and source offsets commit in one transaction: a worker killed
     mid-stream leaves no half of a batch visible, and its successor does the rest once."""
     group = f"test-kill-{uuid.uuid4().hex[:8]}"
-    _commit_at_end(kafka_settings, group)
+    group_at_end(kafka_settings, group)
     cat = load_catalog().get("market.penalty")
     people = population(300, seed=11)
     audit_start = end_offsets(kafka_settings, names.AUDIT)
