@@ -16,6 +16,7 @@ from schemas import names
 from schemas.serde import AvroSerde, registry_client
 from sharebus import headers as h
 from sharebus.cli_common import friendly
+from sharebus.probe import require
 from sharebus.reading import read_to_end
 from sharebus.settings import KafkaSettings, get_kafka_settings
 from streams.audit_chain import verify
@@ -51,7 +52,9 @@ def verify_cmd(
     topic: Annotated[str, typer.Option(help="the audit topic (or a copy of it)")] = names.AUDIT,
 ) -> None:
     """Check the audit's hash chains; exit 1 naming the first broken entry of each."""
-    entries = audit_entries(get_kafka_settings(), topic)
+    settings = get_kafka_settings()
+    require(kafka=True, registry=True, settings=settings)
+    entries = audit_entries(settings, topic)
     checked, problems = verify(entries)
     chains = len({r.get("chain") for _, r in entries if r.get("chain")})
     for problem in problems:

@@ -28,6 +28,7 @@ from schemas import names
 from sharebus import headers as h
 from sharebus.cli_common import friendly
 from sharebus.errors import SharebusError
+from sharebus.probe import require
 from sharebus.reading import TopicMissingError, read_to_end
 from sharebus.settings import KafkaSettings, get_kafka_settings
 
@@ -117,6 +118,7 @@ def list_cmd(
 ) -> None:
     """Count the dead letters by source topic and kind of reason, or list each with --json."""
     settings = get_kafka_settings()
+    require(kafka=True, settings=settings)  # a broker that does not answer, in one line
     letters = _matching(dead_letters(settings), reason, topic, key)
     replayed = _replayed(settings)
     if as_json:
@@ -157,6 +159,7 @@ def replay_cmd(
     A replay that fails again comes back as a new dead letter; it is sent again only with
     --again, so that two replays never chase each other."""
     settings = get_kafka_settings()
+    require(kafka=True, settings=settings)  # a broker that does not answer, in one line
     replayed = _replayed(settings)
     letters = [
         d

@@ -23,6 +23,7 @@ from governance.errors import GovernanceError
 from governance.models import Consent, Governance
 from governance.reconcile import Plan, consent_event
 from sharebus.cli_common import friendly
+from sharebus.errors import UsageError
 from sharebus.governance_log import apply_folder, plan_folder, read_current, write
 from sharebus.probe import require
 from sharebus.settings import get_kafka_settings, get_worker_settings
@@ -96,7 +97,6 @@ def plan_cmd(
     """Show what `apply` would add, change, end, grant and revoke; write nothing.
 
     Exit 0 when the folder can be applied, 1 when it has problems."""
-    require(kafka=True)
     result, _ = plan_folder(directory)
     _print_plan(result, as_json)
     if result.problems:
@@ -114,7 +114,6 @@ def apply_cmd(
     A record no longer in the folder is ended explicitly (agreement or entrustment
     terminated, party retired, consent from a file revoked). Nothing is written when
     anything is invalid."""
-    require(kafka=True)
     if dry_run:
         result, _ = plan_folder(directory)
         _print_plan(result, False)
@@ -144,17 +143,18 @@ def grant_cmd(
     from schemas.catalog import load_catalog
     from schemas.uscc import problem as uscc_problem
 
+    # What can be checked here is checked before Kafka is asked.
+    bad = uscc_problem(uscc)
+    if bad:
+        raise UsageError(f"invalid USCC {uscc}: {bad}")
+    catalog = load_catalog()
+    unknown = [c for c in category or [] if c not in catalog]
+    if unknown:
+        raise UsageError(f"unknown category: {', '.join(unknown)}")
     require(kafka=True)
     gov = read_current()
     if bank not in gov.banks or not gov.banks[bank].active:
         raise GovernanceError(f"unknown bank '{bank}' ({', '.join(gov.active_banks())})")
-    bad = uscc_problem(uscc)
-    if bad:
-        raise GovernanceError(f"invalid USCC {uscc}: {bad}")
-    catalog = load_catalog()
-    unknown = [c for c in category or [] if c not in catalog]
-    if unknown:
-        raise GovernanceError(f"unknown category: {', '.join(unknown)}")
     now = datetime.now(UTC)
     consent = Consent(
         uscc=uscc,

@@ -128,8 +128,11 @@ def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -
 def plan_folder(directory: Path, settings: KafkaSettings | None = None) -> tuple[Plan, Governance]:
     """What applying `directory` would change, against the governance in force."""
     from governance.loader import load_governance
+    from sharebus.probe import require
 
+    # The folder first (its problems need no cluster), then a broker that answers.
     desired, sources = load_governance(directory)
+    require(kafka=True, settings=settings)
     in_force = read_current(settings)
     return plan(desired, in_force, datetime.now(UTC), sources), in_force
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, Message, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
 from sharebus.errors import SharebusError
 from sharebus.kafka_errors import refusal
@@ -42,7 +42,10 @@ def read_to_end(
         }
     )
     try:
-        meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        try:
+            meta = consumer.list_topics(topic, timeout=10).topics.get(topic)
+        except KafkaException as exc:
+            raise SharebusError(f"reading {topic} failed: {exc.args[0].str()}") from exc
         if meta is None or meta.error is not None or not meta.partitions:
             raise TopicMissingError(f"no topic {topic} on the cluster")
         if start is None:

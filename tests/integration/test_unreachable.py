@@ -62,6 +62,10 @@ NEEDS_KAFKA = [
     ("consent", "revoke", "--bank", "ccb", "--uscc", "91310117MAFKNQGQ3B"),
     ("consume", "--bank", "ccb"),
     ("demo", "--records", "1"),
+    ("dlq", "list"),
+    ("dlq", "replay", "--dry-run"),
+    ("audit", "verify"),
+    ("topics", "apply", "--prune"),
 ]
 
 
