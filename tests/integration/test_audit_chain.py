@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from confluent_kafka import Producer
 
 from producers.publisher import Publisher
@@ -21,6 +22,7 @@ from tests.integration.conftest import Endpoints, WorkerProcess, run_cli
 from tests.integration.reading import audit_until, end_offsets
 
 
+@pytest.mark.timeout(900)  # a fresh session worker first reads all history
 def test_the_audit_is_intact_and_tampering_is_found(
     endpoints: Endpoints, kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str
 ) -> None:
@@ -31,7 +33,7 @@ def test_the_audit_is_intact_and_tampering_is_found(
             pub.publish(cat.id, "c", row["uscc"], after=row)
             for row in records(cat, population(50, seed=int(unique, 16) % 997), 10)
         }
-    audit_until(kafka_settings, start, ids)
+    audit_until(kafka_settings, start, ids, timeout=300)
 
     intact = run_cli(endpoints, "audit", "verify")
     assert intact.returncode == 0, intact.stdout + intact.stderr
