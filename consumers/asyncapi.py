@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from consumers.grants import GrantView, bank_schema
+from consumers.grants import GrantView
+from governance.bank_schema import bank_schema
 from governance.models import Governance
 from schemas.catalog import Catalog
 from sharebus import headers as h

@@ -15,7 +15,6 @@ from governance.decision import delivered_fields
 from governance.models import Agreement, Governance, Grant, Status
 from schemas import names
 from schemas.catalog import Catalog
-from schemas.derive import bank_envelope
 from sharebus.errors import SharebusError, UsageError
 
 
@@ -68,13 +67,6 @@ class GrantView:
             "retention_days": self.retention_days,
             "entrusted": self.entrusted,
         }
-
-
-def bank_schema(catalog: Catalog, bank: str, grant: Grant) -> dict[str, Any]:
-    """The Avro schema of a bank topic's values under `grant` (what the worker encodes
-    with): the granted fields less the dropped ones, masked ones as text."""
-    masked = [f for f, m in grant.masks.items() if m.kind != "drop"]
-    return bank_envelope(catalog.get(grant.category), bank, delivered_fields(grant), masked)
 
 
 def grants_of(gov: Governance, bank: str, now: datetime | None = None) -> list[GrantView]:

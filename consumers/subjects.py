@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from confluent_kafka.schema_registry import Schema
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
-from consumers.grants import bank_schema
+from governance.bank_schema import bank_schema
 from governance.models import Governance
 from schemas import names
 from schemas.catalog import Catalog

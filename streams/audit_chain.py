@@ -26,6 +26,7 @@ GENESIS = ""
 SEALS = ("chain", "prev_hash", "hash")
 
 
+@lru_cache(maxsize=65536)  # asked for every event and every audit record
 def chain_of(group: str, topic: str, partition: int) -> str:
     """A chain per source partition and worker group (a demo's group is not production's)."""
     return f"{group}:{topic}/{partition}"

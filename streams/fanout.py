@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from governance.bank_schema import bank_schema
 from governance.cel import profile_from_registration
-from governance.decision import Decision, Event, Reason, decide, delivered_fields
+from governance.decision import Decision, Event, Reason, decide
 from governance.models import Agreement, Governance, Grant
 from schemas import names
 from schemas.catalog import Catalog
-from schemas.derive import bank_envelope
 from schemas.errors import RegistryUnavailable, SchemaError, UnknownSchemaError
 from schemas.serde import AvroSerde, encode_with, frame_id
 from schemas.system import audit_schema
@@ -177,9 +177,7 @@ class FanOut:
         key = (bank, category, agreement.id, agreement.version)
         writer = self._writers.get(key)
         if writer is None:
-            masked = [f for f, m in grant.masks.items() if m.kind != "drop"]
-            fields = delivered_fields(grant)
-            schema = bank_envelope(self.catalog.get(category), bank, fields, masked)
+            schema = bank_schema(self.catalog, bank, grant)
             writer = self._writers[key] = self.serde.writer(names.value_subject(topic), schema)
         return writer
 

@@ -20,7 +20,7 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
-from consumers.grants import bank_schema
+from governance.bank_schema import bank_schema
 from governance.decision import delivered_fields
 from governance.loader import governance_from_dir
 from schemas.catalog import load_catalog
