@@ -23,7 +23,7 @@ from rich.console import Console
 
 from consumers.events import BankEvent
 from sharebus.cli_common import friendly
-from sharebus.errors import UsageError
+from sharebus.errors import SharebusError, UsageError
 
 if TYPE_CHECKING:
     from consumers.subscriber import Subscriber
@@ -126,7 +126,7 @@ def consume(
     ] = None,
 ) -> None:
     """Write a bank's events (changes, retractions, tombstones), each once; Ctrl-C stops."""
-    from consumers.grants import check_request
+    from consumers.grants import check_request, granted_categories, unknown_categories
     from consumers.subscriber import Subscriber
     from schemas.catalog import load_catalog
     from sharebus.governance_log import read_current
@@ -140,7 +140,13 @@ def consume(
     catalog = load_catalog()
     unknown = [c for c in category or [] if c not in catalog]
     if unknown:
-        raise UsageError(f"unknown category '{unknown[0]}' (sharebus catalog list shows them)")
+        # A usage error whether or not Kafka answers; when it does, name what is granted.
+        try:
+            require(kafka=True)
+            granted: list[str] | None = granted_categories(read_current(), bank)
+        except SharebusError:
+            granted = None
+        raise UsageError(unknown_categories(unknown, bank, granted))
     require(kafka=True, registry=True)  # an unreachable or refusing broker, in one line
     try:
         gov = read_current()

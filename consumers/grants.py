@@ -120,6 +120,15 @@ def granted_categories(gov: Governance, bank: str) -> list[str]:
     return sorted({v.category for v in grants_of(gov, bank)})
 
 
+def unknown_categories(unknown: list[str], bank: str, granted: list[str] | None) -> str:
+    """The one line for categories the catalog does not have, naming what the bank is
+    granted when that is known."""
+    named = ", ".join(f"'{c}'" for c in unknown)
+    if granted is None:
+        return f"unknown category {named} (sharebus catalog list shows them)"
+    return f"unknown category {named}; {bank} is granted: {', '.join(granted)}"
+
+
 def check_request(gov: Governance, bank: str, categories: list[str], catalog: Catalog) -> list[str]:
     """The categories to read (all granted ones when none are named), or a clear error:
     an unknown bank or category is a usage error, an ungranted category is refused."""
@@ -131,9 +140,7 @@ def check_request(gov: Governance, bank: str, categories: list[str], catalog: Ca
         raise NotGrantedError(f"bank {bank} is granted nothing (no agreement in force)")
     unknown = [c for c in categories if c not in catalog]
     if unknown:
-        raise UsageError(
-            f"unknown category {', '.join(unknown)}; {bank} is granted: {', '.join(granted)}"
-        )
+        raise UsageError(unknown_categories(unknown, bank, granted))
     refused = [c for c in categories if c not in granted]
     if refused:
         raise NotGrantedError(
