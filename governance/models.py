@@ -279,16 +279,21 @@ class Governance:
     # ever recorded (so that applying a folder again never grants a revoked one anew).
     consent_grants: Mapping[str, ConsentEvent] = field(default_factory=dict)
     grant_ids: frozenset[str] = frozenset()
-    _by_bank: dict[str, tuple[Agreement, ...]] = field(default_factory=dict, repr=False)
+    # Derived, never passed in: `dataclasses.replace` builds them again for the new banks
+    # and agreements (as init fields they were handed over, shared, and extended).
+    _by_bank: dict[str, tuple[Agreement, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
     # Read for every event by the workers: computed once per snapshot.
-    _active: list[str] = field(default_factory=list, repr=False)
+    _active: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Agreement]] = {}
         for agreement in self.agreements.values():
             index.setdefault(agreement.bank, []).append(agreement)
-        self._by_bank.update({b: tuple(a) for b, a in index.items()})
-        self._active.extend(sorted(b.id for b in self.banks.values() if b.active))
+        object.__setattr__(self, "_by_bank", {b: tuple(a) for b, a in index.items()})
+        active = tuple(sorted(b.id for b in self.banks.values() if b.active))
+        object.__setattr__(self, "_active", active)
 
     @classmethod
     def of(cls, records: Sequence[FolderRecord], version: int = 0) -> Governance:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,6 +32,18 @@ def test_the_sample_governance_loads() -> None:
     gov = governance_from_dir(PROJECT_ROOT / "examples" / "governance")
     assert {a.bank for a in gov.agreements.values()} == {"ccb", "bocom", "spdb", "bosc"}
     assert gov.agreements["ccb-inclusive-2026"].grant_for("tax.payment-record") is not None
+
+
+def test_a_view_for_one_bank_decides_for_that_bank_only() -> None:
+    """What backfill does: the governance narrowed to one bank, the whole left as it was."""
+    gov = governance_from_dir(PROJECT_ROOT / "examples" / "governance")
+    everyone = gov.active_banks()
+    only = replace(gov, banks={"bocom": gov.banks["bocom"]})
+    assert only.active_banks() == ["bocom"]
+    assert [a.bank for a in only.agreements_of("bocom")] == [
+        a.bank for a in gov.agreements_of("bocom")
+    ]
+    assert gov.active_banks() == everyone == ["bocom", "bosc", "ccb", "spdb"]
 
 
 def test_an_unknown_key_is_an_error_not_a_silent_no_op(tmp_path: Path) -> None:
