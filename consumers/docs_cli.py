@@ -82,8 +82,15 @@ def grants(
             f"    filter    {v.filter or '(none)'}",
             f"    consent   {'required' if v.consent_required else 'not required'}",
             f"    retention {v.retention_days} days",
+            f"    on end    {_ON_END[v.on_end]}",
         ]
         out.print("\n".join(lines), markup=False)
+
+
+_ON_END = {
+    "keep": "keep (what was received stays for the retention period)",
+    "retract": "retract (a retraction for every key held when the agreement ends)",
+}
 
 
 @docs_app.command("asyncapi")

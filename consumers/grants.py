@@ -39,6 +39,7 @@ class GrantView:
     filter: str | None
     consent_required: bool
     retention_days: int
+    on_end: str  # keep, or retract: told to erase when the agreement ends
     entrusted: bool
 
     @property
@@ -65,6 +66,7 @@ class GrantView:
             "filter": self.filter,
             "consent_required": self.consent_required,
             "retention_days": self.retention_days,
+            "on_end": self.on_end,
             "entrusted": self.entrusted,
         }
 
@@ -102,6 +104,7 @@ def _view(gov: Governance, agreement: Agreement, grant: Grant, now: datetime) ->
         filter=grant.filter,
         consent_required=grant.consent_required,
         retention_days=grant.retention_days,
+        on_end=grant.on_end,
         entrusted=entrusted,
     )
 

@@ -55,6 +55,11 @@ class Grant(_Strict):
     filter: str | None = Field(None, description="CEL row filter over record, op, enterprise")
     consent_required: bool = False
     retention_days: int = Field(30, ge=1)
+    on_end: Literal["keep", "retract"] = Field(
+        "keep",
+        description="when the agreement ends: keep (the bank holds what it received for"
+        " retention_days) or retract (the bank is told to erase every key it holds)",
+    )
 
     @model_validator(mode="after")
     def _masks_on_granted_fields(self) -> Grant:

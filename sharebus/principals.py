@@ -82,7 +82,9 @@ def derive_acls(agencies: Iterable[str], banks: Iterable[str]) -> frozenset[Acl]
     allow(WORKERS, TOPIC, PREFIXED, names.SOURCE_PREFIX, "READ", "DESCRIBE")
     for topic in names.GOVERNANCE_TOPICS:
         allow(WORKERS, TOPIC, LITERAL, topic, "READ", "DESCRIBE")
-    allow(WORKERS, TOPIC, PREFIXED, names.BANK_PREFIX, "WRITE", "DESCRIBE", "CREATE")
+    # READ too: when an agreement ends with `on_end: retract`, the workers read what the
+    # bank holds (its compacted topic) to retract it. They read every source already.
+    allow(WORKERS, TOPIC, PREFIXED, names.BANK_PREFIX, "READ", "WRITE", "DESCRIBE", "CREATE")
     for topic in (names.AUDIT, names.DLQ):
         allow(WORKERS, TOPIC, LITERAL, topic, "WRITE", "DESCRIBE")
     # Only to see that it exists (a worker makes sure of every system topic when it starts).

@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from confluent_kafka import (
@@ -48,7 +49,13 @@ from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
 from streams.feed import CompactedFeed
 from streams.governance_feed import GovernanceFeed
 from streams.profile_feed import ProfileFeed
-from streams.retraction import Revocation, retractions
+from streams.retraction import (
+    Revocation,
+    agreement_retractions,
+    ended_retracting,
+    held,
+    retractions,
+)
 
 log = logging.getLogger("sharebus.worker")
 
@@ -65,6 +72,8 @@ OUTPUT_PRODUCER: dict[str, Any] = {
 }
 BACKOFF_MAX = 30.0
 SAY_EVERY = 30.0  # an ongoing outage is said once per this many seconds, not per message
+# How often agreements are checked for having passed their end, between governance changes.
+ENDED_EVERY = 30.0
 
 
 class Outage(Exception):
@@ -100,6 +109,10 @@ class Pipeline:
         self._said: dict[str, float] = {}
         self._heads: dict[str, str] = {}  # audit chain heads, by source partition
         self._consumer: Consumer | None = None
+        # (agreement, version, bank topic, partition) whose keys were retracted here; a
+        # partition that moves is swept again (what the bank holds is read, not kept).
+        self._swept: set[tuple[str, int, str, int]] = set()
+        self._ended_checked = (-1, 0.0)  # governance version, when
         fanout.sealer = self._seal
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -143,6 +156,7 @@ class Pipeline:
                 self._refresh_bank_topics()
                 try:
                     self._retract(consumer, producer)
+                    self._retract_ended(consumer, producer)
                     batch = consumer.consume(BATCH, 0.05)
                     if not batch:
                         continue
@@ -365,6 +379,9 @@ class Pipeline:
         # A partition that moves may come back after another worker extended its chain.
         for tp in partitions:
             self._heads.pop(chain_of(self.worker.app_id, tp.topic, tp.partition), None)
+        # ... and holds keys of ended agreements this worker has not looked at: look again.
+        self._swept.clear()
+        self._ended_checked = (-1, 0.0)
 
     def _recover(self, consumer: Consumer, producer: Producer) -> Producer:
         """After a failed batch: abort its transaction and go back to the committed offsets."""
@@ -450,6 +467,51 @@ class Pipeline:
                 partitions=self._bank_topics.get,
             )
         ]
+        try:
+            self._send_retractions(consumer, producer, outgoing)
+        except Exception:
+            self.governance.give_back(revocations)  # sent once it goes through
+            raise
+        if outgoing:
+            log.info("retracted %d bank record(s) of revoked consents", len(outgoing) // 3)
+
+    def _retract_ended(self, consumer: Consumer, producer: Producer) -> None:
+        """Retract what banks hold under ended agreements whose grants say `on_end:
+        retract`, on the partitions this worker owns: when the governance changes, when
+        partitions move, and every ENDED_EVERY seconds (a window passes by itself)."""
+        gov = self.governance.current
+        version, when = self._ended_checked
+        now = time.monotonic()
+        if gov.version == version and now - when < ENDED_EVERY:
+            return
+        self._ended_checked = (gov.version, now)
+        assigned = consumer.assignment()
+        for agreement, grant in ended_retracting(gov, datetime.now(UTC)):
+            topic = names.bank_topic(agreement.bank, grant.category)
+            if topic not in self._bank_topics:
+                continue  # the bank never received anything of this category
+            source_topic = names.source_topic(grant.category)
+            for tp in assigned:
+                mark = (agreement.id, agreement.version, topic, tp.partition)
+                if tp.topic != source_topic or mark in self._swept:
+                    continue
+                group = f"{self.worker.app_id}-retraction"
+                keys = held(self.kafka.librdkafka(), group, topic, tp.partition, agreement.id)
+                outgoing = agreement_retractions(
+                    self.fanout, gov, agreement, grant, tp.partition, keys
+                )
+                self._send_retractions(consumer, producer, outgoing)
+                self._swept.add(mark)
+                if keys:
+                    log.info(
+                        "agreement %s ended: retracted %d key(s) of %s (partition %d)",
+                        agreement.id, len(keys), topic, tp.partition,
+                    )  # fmt: skip
+
+    def _send_retractions(
+        self, consumer: Consumer, producer: Producer, outgoing: list[Outgoing]
+    ) -> None:
+        """Retractions in one transaction, with the audit chain heads they move."""
         if not outgoing:
             return
         # The chains of the retractions' partitions move on: commit their heads, at the
@@ -459,18 +521,18 @@ class Pipeline:
             for out in outgoing
             if out.partition is not None and (match := names.BANK_RE.match(out.topic))
         }
-        reached = consumer.position([TopicPartition(t, p) for t, p in touched]) if touched else []
-        done = {(tp.topic, tp.partition): tp.offset for tp in reached if tp.offset >= 0}
-        try:
-            self._begin(producer)
-            for out in outgoing:
-                self._produce(producer, out)
-            self._commit(consumer, producer, done)
-        except Exception:
-            self.governance.give_back(revocations)  # sent once it goes through
-            raise
+        # A partition not read yet since it was assigned has no position: its committed
+        # offset (or its start, which is where the group would begin) carries the head.
+        parts = [TopicPartition(t, p) for t, p in touched]
+        done = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(parts)}
+        unread = [tp for tp in parts if done[(tp.topic, tp.partition)] < 0]
+        for tp in consumer.committed(unread, 30) if unread else []:
+            done[(tp.topic, tp.partition)] = max(tp.offset, 0)
+        self._begin(producer)
+        for out in outgoing:
+            self._produce(producer, out)
+        self._commit(consumer, producer, done)
         self.counters["retractions"] += sum(1 for o in outgoing if o.topic == names.AUDIT)
-        log.info("retracted %d bank record(s) of revoked consents", len(outgoing) // 3)
 
     # ---- bank topics ---------------------------------------------------------------
 

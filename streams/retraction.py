@@ -1,28 +1,43 @@
-"""Retraction: when an enterprise withdraws its consent, the bank is told to erase.
+"""Retraction: when an enterprise withdraws its consent, or an agreement whose grant says
+`on_end: retract` ends, the bank is told to erase.
 
-For each category the bank received under the revoked consent (its agreement's grants
+A revoked consent: for each category the bank received under it (its agreement's grants
 that need consent, within the consent's categories), the worker owning the enterprise's
 partition sends to the bank topic a delete naming the reason and the governance version
 (headers `sharebus_retraction`, `sharebus_governance_version`), then a tombstone, so the
 bank's compacted copy forgets the enterprise; and it records it in the audit (reason
 `retracted`). This is what China's Personal Information Protection Law asks of a
 recipient when consent is withdrawn.
+
+An ended agreement (terminated, or past `effective_until`): for each grant with
+`on_end: retract`, every key the bank still holds on that topic under that agreement
+(its compacted bank topic read to the end: the latest record of the key is not a
+tombstone and came under the agreement) is retracted the same way, by the worker owning
+the key's partition. What the bank holds is read, not remembered, so a worker that was
+down when the agreement ended, or takes a partition over, still retracts, and a second
+sweep finds nothing left. A category another agreement in force grants the same bank is
+not retracted: the bank still may hold it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
+
+from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from governance.decision import Decision, Event, Reason
-from governance.models import ConsentEvent, Governance
+from governance.models import Agreement, ConsentEvent, Governance, Grant, Status
 from schemas import names
 from sharebus import headers as h
+from sharebus.reading import read_to_end
 from streams.fanout import FanOut, Outgoing, Source
 from streams.murmur2 import partition_of
 
 CONSENT_REVOKED = "consent-revoked"
+AGREEMENT_ENDED = "agreement-ended"
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,17 @@ class Revocation:
 
     event: ConsentEvent
     version: int
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """Why a bank erases: the reason header, the ids and the words of the audit."""
+
+    reason: str
+    ident: str  # unique per erasure and category: the retraction's event id
+    detail: str
+    position: str  # what caused it, as the audit's `source`
+    version: int  # the governance version that says so
 
 
 def retractions(
@@ -55,37 +81,136 @@ def retractions(
             count = partitions(topic)
             if count is None:
                 continue  # the bank never received anything of this category
-            source_topic = names.source_topic(grant.category)
             partition = partition_of(key, count)
-            if not owns(source_topic, partition):
+            if not owns(names.source_topic(grant.category), partition):
                 continue
-            detail = (
+            why = Erasure(
+                CONSENT_REVOKED,
+                f"retraction-{event.id}-{grant.category}",
                 f"consent of {event.uscc} for {event.bank} revoked"
-                f" (governance version {revocation.version}): the bank is told to erase"
+                f" (governance version {revocation.version}): the bank is told to erase",
+                f"{names.CONSENTS}/{event.id}",
+                revocation.version,
             )
-            decision = Decision(
-                event.bank,
-                Reason.retracted,
-                agreement.id,
-                agreement.version,
-                agreement.purpose,
-                grant.retention_days,
-                op="d",
-                detail=detail,
-            )
-            headers: h.Headers = [
-                (h.ID, f"retraction-{event.id}-{grant.category}".encode()),
-                (h.AGREEMENT_ID, agreement.id.encode()),
-                (h.PURPOSE, agreement.purpose.encode()),
-                (h.RETRACTION, CONSENT_REVOKED.encode()),
-                (h.GOVERNANCE_VERSION, str(revocation.version).encode()),
-            ]
-            value = fanout.retraction_value(agreement, grant, event.bank, topic, now)
-            out.append(Outgoing(topic, key, value, headers, partition, grant.retention_days))
-            out.append(Outgoing(topic, key, None, headers, partition, grant.retention_days))
-            src = Source(source_topic, partition, -1, key, None, [])
-            ev = Event(grant.category, "d", event.uscc, None, None)
-            event_id = f"retraction-{event.id}-{grant.category}"
-            position = f"{names.CONSENTS}/{event.id}"
-            out.append(fanout.audit(ev, decision, src, event_id, position, gov, now))
+            out += retract_key(fanout, gov, agreement, grant, key, partition, why, now)
     return out
+
+
+def ended(agreement: Agreement, now: datetime) -> bool:
+    """Terminated, or past its window: it will not deliver again (a suspension may)."""
+    return agreement.status is Status.terminated or now >= agreement.effective_until
+
+
+def ended_retracting(gov: Governance, now: datetime) -> list[tuple[Agreement, Grant]]:
+    """The grants with `on_end: retract` of the agreements that have ended, except those
+    of a category another agreement of the bank in force still grants."""
+    out = []
+    for agreement in gov.agreements.values():
+        if not ended(agreement, now):
+            continue
+        for grant in agreement.grants:
+            if grant.on_end != "retract":
+                continue
+            still = any(
+                other.grant_for(grant.category) is not None
+                for other in gov.agreements_of(agreement.bank)
+                if other.status is Status.active and other.in_window(now)
+            )
+            if not still:
+                out.append((agreement, grant))
+    return out
+
+
+def held(
+    conf: dict[str, Any], group: str, topic: str, partition: int, agreement_id: str
+) -> list[bytes]:
+    """The keys the bank holds on one partition of its topic under an agreement: those
+    whose latest record, read to the end the partition has now, is not a tombstone and
+    came under that agreement."""
+    latest: dict[bytes, bytes] = {}
+    start = [TopicPartition(topic, partition, OFFSET_BEGINNING)]
+    for msg in read_to_end(conf, topic, group, start=start):
+        key = msg.key()
+        if key is None:
+            continue
+        if msg.value() is None:
+            latest.pop(key, None)
+        else:
+            under = dict(msg.headers() or []).get(h.AGREEMENT_ID)
+            latest[key] = under if isinstance(under, bytes) else b""
+    wanted = agreement_id.encode()
+    return [key for key, under in latest.items() if under == wanted]
+
+
+def agreement_retractions(
+    fanout: FanOut,
+    gov: Governance,
+    agreement: Agreement,
+    grant: Grant,
+    partition: int,
+    keys: Iterable[bytes],
+    now: datetime | None = None,
+) -> list[Outgoing]:
+    """What to send for the keys the bank holds of an ended agreement's grant on one
+    partition of its topic."""
+    now = now or datetime.now(UTC)
+    how = (
+        "terminated"
+        if agreement.status is Status.terminated
+        else f"past its end {agreement.effective_until.isoformat()}"
+    )
+    out: list[Outgoing] = []
+    for key in keys:
+        uscc = key.decode(errors="replace")
+        why = Erasure(
+            AGREEMENT_ENDED,
+            f"retraction-{agreement.id}.v{agreement.version}-{grant.category}-{uscc}",
+            f"agreement {agreement.id} (version {agreement.version}) {how}, and its grant of"
+            f" {grant.category} says on_end: retract (governance version {gov.version}):"
+            " the bank is told to erase",
+            f"{names.AGREEMENTS}/{agreement.id}",
+            gov.version,
+        )
+        out += retract_key(fanout, gov, agreement, grant, key, partition, why, now)
+    return out
+
+
+def retract_key(
+    fanout: FanOut,
+    gov: Governance,
+    agreement: Agreement,
+    grant: Grant,
+    key: bytes,
+    partition: int,
+    why: Erasure,
+    now: datetime,
+) -> list[Outgoing]:
+    """A delete naming the reason and a tombstone on the bank topic, and the audit record."""
+    bank = agreement.bank
+    topic = names.bank_topic(bank, grant.category)
+    decision = Decision(
+        bank,
+        Reason.retracted,
+        agreement.id,
+        agreement.version,
+        agreement.purpose,
+        grant.retention_days,
+        op="d",
+        detail=why.detail,
+    )
+    headers: h.Headers = [
+        (h.ID, why.ident.encode()),
+        (h.AGREEMENT_ID, agreement.id.encode()),
+        (h.PURPOSE, agreement.purpose.encode()),
+        (h.RETRACTION, why.reason.encode()),
+        (h.GOVERNANCE_VERSION, str(why.version).encode()),
+    ]
+    value = fanout.retraction_value(agreement, grant, bank, topic, now)
+    source_topic = names.source_topic(grant.category)
+    src = Source(source_topic, partition, -1, key, None, [])
+    event = Event(grant.category, "d", key.decode(errors="replace"), None, None)
+    return [
+        Outgoing(topic, key, value, headers, partition, grant.retention_days),
+        Outgoing(topic, key, None, headers, partition, grant.retention_days),
+        fanout.audit(event, decision, src, why.ident, why.position, gov, now),
+    ]

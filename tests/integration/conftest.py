@@ -251,6 +251,23 @@ def worker(
         stop_worker(started)
 
 
+@pytest.fixture
+def sample_afterwards(kafka_settings: KafkaSettings, worker: WorkerProcess) -> Iterator[None]:
+    """The sample governance in force again after the test, whatever the test applied."""
+    yield
+    worker.wait_governance(apply_sample(kafka_settings))
+
+
+def applied(folder: Path, settings: KafkaSettings, worker: WorkerProcess) -> int:
+    """Apply a governance folder and wait until the worker has it in force; its version."""
+    from sharebus.governance_log import apply_folder, read_current
+
+    _, version = apply_folder(folder, settings)
+    version = version or read_current(settings).version
+    worker.wait_governance(version)
+    return version
+
+
 def run_cli(
     endpoints: Endpoints, *args: str, stdin: str | None = None, **env: str
 ) -> subprocess.CompletedProcess[str]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from consumers.subscriber import Subscriber
@@ -21,7 +22,7 @@ from governance.loader import governance_from_dir
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from schemas.generate import records
-from sharebus.governance_log import apply_folder, read_current
+from sharebus.governance_log import read_current
 from sharebus.settings import PROJECT_ROOT, KafkaSettings
 from tests.integration.bank_flow import enterprises
 from tests.integration.conftest import (
@@ -29,7 +30,7 @@ from tests.integration.conftest import (
     TEST_MASK_KEYS,
     Endpoints,
     WorkerProcess,
-    apply_sample,
+    applied,
 )
 from tests.integration.reading import audit_until, end_offsets, read_since
 
@@ -66,22 +67,8 @@ def governance_with(tmp_path: Path, status: str, version: int) -> Path:
     return folder
 
 
+@pytest.mark.usefixtures("sample_afterwards")
 def test_a_late_bank_gets_exactly_the_current_state_once(
-    endpoints: Endpoints, kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str,
-    tmp_path: Path,
-) -> None:  # fmt: skip
-    try:
-        onboarded_late(endpoints, kafka_settings, worker, unique, tmp_path)
-    finally:
-        worker.wait_governance(apply_sample(kafka_settings))
-
-
-def applied(folder: Path, settings: KafkaSettings, worker: WorkerProcess) -> None:
-    _, version = apply_folder(folder, settings)
-    worker.wait_governance(version or read_current(settings).version)
-
-
-def onboarded_late(
     endpoints: Endpoints, kafka_settings: KafkaSettings, worker: WorkerProcess, unique: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip

@@ -73,7 +73,7 @@ def test_a_bank_reads_only_its_own_topics_with_its_own_groups() -> None:
         assert not allowed(ccb, "READ", "topic", topic)
 
 
-def test_workers_read_sources_and_governance_and_write_banks_audit_dlq() -> None:
+def test_workers_read_sources_governance_and_banks_and_write_banks_audit_dlq() -> None:
     assert allowed(WORKERS, "READ", "topic", "pub.tax.payment-record")
     for topic in GOVERNANCE:
         assert allowed(WORKERS, "READ", "topic", topic)
@@ -83,7 +83,8 @@ def test_workers_read_sources_and_governance_and_write_banks_audit_dlq() -> None
     assert allowed(WORKERS, "WRITE", "topic", names.AUDIT)
     assert allowed(WORKERS, "WRITE", "topic", names.DLQ)
     assert not allowed(WORKERS, "WRITE", "topic", "pub.tax.payment-record")
-    assert not allowed(WORKERS, "READ", "topic", "bank.ccb.tax.payment-record")
+    # What a bank holds, read to retract it when an agreement ends.
+    assert allowed(WORKERS, "READ", "topic", "bank.ccb.tax.payment-record")
     assert not allowed(WORKERS, "READ", "topic", "sharebus.registry.journal")
     assert allowed(WORKERS, "READ", "group", "sharebus-worker-7")
     assert allowed(WORKERS, "WRITE", "transactional_id", "sharebus-worker-1f2e3d")
