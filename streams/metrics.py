@@ -72,7 +72,7 @@ class ConsumerLag:
     the position of the next event to hand over, both the client's own (watermarks cached
     from its fetches), so no broker is asked. A partition that has handed nothing over
     since it was assigned has no position yet: its committed offset stands in (one
-    request for all of them).
+    request for all of them), or its first offset when the group never committed there.
 
     Measured by the loop every LAG_EVERY seconds rather than from librdkafka's statistics:
     their `consumer_lag` counts from the offset the consumer committed, which this one
@@ -115,12 +115,12 @@ def _lag(consumer: Consumer) -> dict[tuple[str, int], int]:
             unknown.append(TopicPartition(tp.topic, tp.partition))
     if unknown:
         for tp in consumer.committed(unknown, timeout=1.0):
-            at[(tp.topic, tp.partition)] = max(tp.offset, 0)
+            at[(tp.topic, tp.partition)] = tp.offset
     lag = {}
     for (topic, partition), offset in at.items():
-        _, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+        low, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
         if end >= 0:
-            lag[(topic, partition)] = max(end - offset, 0)
+            lag[(topic, partition)] = max(end - max(offset, low), 0)
     return lag
 
 
