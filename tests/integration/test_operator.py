@@ -5,7 +5,10 @@ what about an enterprise, what was withheld and why), and Kafka's own tools."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
+import shutil
+import subprocess
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,6 +178,67 @@ def test_kafka_console_consumer_reads_a_bank_topic_as_documented(
     )
     assert result.returncode == 0, result.stderr
     assert "ce_agreementid:ccb-inclusive-2026" in result.stdout
+
+
+def readme_kcat() -> dict[str, str]:
+    """The README's kcat lines: the bank's properties file, kcat as packaged, and kcat on
+    the librdkafka of `.venv` (for a packaged one too old to log in to Kafka 4)."""
+    lines = (PROJECT_ROOT / "README.md").read_text().splitlines()
+
+    def first(prefix: str) -> str:
+        return next(line for line in lines if line.startswith(prefix))
+
+    return {
+        "config": first("SHAREBUS_SASL_USERNAME=bank-ccb .venv/bin/sharebus client-config"),
+        "kcat": first("kcat -F ccb.properties -C "),
+        "link": first("ln -sf "),
+        "linked": first("LD_LIBRARY_PATH=.venv/lib kcat "),
+    }
+
+
+def test_kcat_reads_a_bank_topic_as_documented(endpoints: Endpoints, run: Run) -> None:
+    if shutil.which("kcat") is None:
+        pytest.skip(
+            "kcat is not installed (apt-get install kcat, brew install kcat); the README's "
+            "`sharebus consume` alternative runs in test_the_readme_commands_work_as_written"
+        )
+    readme = readme_kcat()
+    version = subprocess.run(["kcat", "-V"], capture_output=True, text=True, check=False)
+    found = re.search(r"librdkafka (\d+)\.(\d+)\.(\d+)", version.stdout + version.stderr)
+    assert found, version.stdout
+    recent = tuple(int(n) for n in found.groups()) >= (2, 6, 1)
+
+    def shell(line: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", line],
+            cwd=PROJECT_ROOT,
+            env=endpoints.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    properties = PROJECT_ROOT / "ccb.properties"
+    try:
+        made = shell(readme["config"])
+        assert made.returncode == 0, made.stderr
+        plain = shell(readme["kcat"])
+        if recent:
+            result = plain
+        else:
+            # What the README says of an older librdkafka, and its way round that.
+            assert plain.returncode != 0 and "invalid credentials" in plain.stderr, plain.stderr
+            linked = shell(readme["link"])
+            assert linked.returncode == 0, linked.stderr
+            result = shell(readme["linked"])
+        assert result.returncode == 0, result.stderr
+        rows = [line.split(" ", 3) for line in result.stdout.splitlines()]
+        ours = [r for r in rows if r[2] == run.micro.uscc]
+        assert ours, result.stdout[-2000:]
+        assert all("ce_agreementid=ccb-inclusive-2026" in r[3] for r in ours)
+    finally:
+        properties.unlink(missing_ok=True)
 
 
 def test_consume_prints_the_bank_records_as_documented(
