@@ -26,7 +26,7 @@ from sharebus.audit_verify import audit_app
 from sharebus.cli_access import acl_app, client_config, principals_app
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_catalog import catalog_app, parties_cmd
-from sharebus.cli_common import err, fail, friendly
+from sharebus.cli_common import fail, friendly
 from sharebus.cli_ops import audit_query_cmd, kafka, status
 from sharebus.dlq_cmd import dlq_app
 from sharebus.errors import SharebusError
@@ -38,6 +38,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(soft_wrap=True)
+log = logging.getLogger("sharebus.worker")
 app.command()(publish)
 app.command()(generate)
 app.command()(consume)
@@ -156,7 +157,7 @@ def worker(
                 break
             except TopicError as exc:
                 if time.monotonic() - said > 30:
-                    err.print(f"waiting for Kafka: {exc}", highlight=False)
+                    log.warning("waiting for Kafka: %s", exc)
                     said = time.monotonic()
                 time.sleep(2)
     except KeyboardInterrupt:
@@ -165,7 +166,7 @@ def worker(
     check_can_run(kafka, settings.app_id)
     check_hash_keys(read_current(kafka), settings.mask_key_bytes())
     if settings.web_port:
-        err.print(f"status page: http://127.0.0.1:{settings.web_port}/status", highlight=False)
+        log.info("status page: http://127.0.0.1:%s/status (metrics at /metrics)", settings.web_port)
     faust_app, pipeline = create_app(kafka, settings)
     QuietWorker(faust_app, pipeline, loglevel=log_level).execute_from_commandline()
 

@@ -1,4 +1,4 @@
-"""What every CLI module shares: the error boundary and `--log-level`."""
+"""What every CLI module shares: the error boundary, `--log-level` and `--log-format`."""
 
 from __future__ import annotations
 
@@ -20,26 +20,31 @@ F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True, soft_wrap=True)
 
 
-LogLevel = StrEnum("LogLevel", {name: name for name in logs.LEVELS})  # type: ignore[misc]
-LOG_LEVEL = inspect.Parameter(
-    "log_level",
-    inspect.Parameter.KEYWORD_ONLY,
-    default=logs.DEFAULT,
-    annotation=Annotated[
-        LogLevel,
-        typer.Option(
-            "--log-level",
-            help="log lines at this level and above go to stderr",
-            envvar="SHAREBUS_LOG_LEVEL",
-            case_sensitive=False,
-        ),
-    ],
+def _choice(name: str, choices: tuple[str, ...], default: str, help: str) -> inspect.Parameter:
+    """A `--<name>` option every command gets, one of `choices`, also read from
+    `SHAREBUS_<NAME>`."""
+    kind = StrEnum(name.title().replace("_", ""), {c: c for c in choices})  # type: ignore[misc]
+    flag = f"--{name.replace('_', '-')}"
+    option = typer.Option(flag, help=help, envvar=f"SHAREBUS_{name.upper()}", case_sensitive=False)
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=Annotated[kind, option]
+    )
+
+
+LOG_LEVEL = _choice(
+    "log_level", logs.LEVELS, logs.DEFAULT, "log lines at this level and above go to stderr"
+)
+LOG_FORMAT = _choice(
+    "log_format",
+    logs.FORMATS,
+    logs.DEFAULT_FORMAT,
+    "log lines as text, or as one JSON object each (for a log shipper)",
 )
 
 
 def friendly(fn: F) -> F:
-    """Give a command `--log-level`, and turn a SharebusError into `error: <cause>` on
-    stderr and exit code 1 (2 for a UsageError)."""
+    """Give a command `--log-level` and `--log-format`, and turn a SharebusError into
+    `error: <cause>` on stderr and exit code 1 (2 for a UsageError)."""
 
     signature = inspect.signature(fn, eval_str=True)
     # A command that takes `log_level` itself (the worker hands it to faust) gets it too,
@@ -49,8 +54,10 @@ def friendly(fn: F) -> F:
     default = signature.parameters["log_level"].default if passes_on else logs.DEFAULT
 
     @functools.wraps(fn)
-    def wrapper(*args: Any, log_level: str = default, **kwargs: Any) -> Any:
-        logs.configure(str(log_level))
+    def wrapper(
+        *args: Any, log_level: str = default, log_format: str = logs.DEFAULT_FORMAT, **kwargs: Any
+    ) -> Any:
+        logs.configure(str(log_level), str(log_format))
         if passes_on:
             kwargs["log_level"] = str(log_level)
         try:
@@ -62,7 +69,7 @@ def friendly(fn: F) -> F:
             raise typer.Exit(2 if usage else 1) from None
 
     params = [p for p in signature.parameters.values() if p.name != "log_level"]
-    params.append(LOG_LEVEL.replace(default=default))
+    params += [LOG_LEVEL.replace(default=default), LOG_FORMAT]
     wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 

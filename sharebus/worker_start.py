@@ -5,19 +5,17 @@ Several workers on one host need no configuration: when the default status port 
 taken (another worker has it), a free one is chosen and said. A port set explicitly is
 kept, and a taken one is an error. A worker without a bank's hash key would deny every
 record of that grant with reason `error`, visible only in the audit: it refuses to start.
-Faust sets logging up itself as it starts; the worker then quiets the libraries again.
+Faust would set logging up itself as it starts: the worker keeps the command's own.
 """
 
 from __future__ import annotations
 
-import logging
 import socket
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from governance.models import Governance, Status
-from sharebus import logs
 from sharebus.errors import ConfigError
 from sharebus.settings import WorkerSettings
 from streams.app import Worker
@@ -80,15 +78,12 @@ def check_hash_keys(gov: Governance, keys: dict[str, bytes]) -> None:
 
 
 class QuietWorker(Worker):
-    """The streams worker, with the libraries' per-call log lines (an INFO line per
-    registry request) kept down, and no progress spinner writing escape codes into a log
-    file."""
+    """The streams worker, logging as every command does (`logs.configure`, already
+    done: faust's own set-up would replace it with colour codes and its INFO chatter), and
+    with no banner or progress spinner writing into a log file."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not sys.stdout.isatty():
+        terminal = sys.stdout.isatty()
+        super().__init__(*args, override_logging=False, quiet=not terminal, **kwargs)
+        if not terminal:
             self.spinner = None
-
-    def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
-        super().on_setup_root_logger(logger, level)
-        logs.quiet_libraries(level)

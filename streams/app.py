@@ -4,15 +4,17 @@ The loop itself (`streams.pipeline.Pipeline`) runs on librdkafka's clients in a 
 faust's aiokafka consumer could not subscribe by pattern, acknowledged events whose
 processing had raised, and cost four times a plain loop's CPU per event. Faust keeps
 what it does well here: the process, its signals, and the web pages (`/status`,
-`/health`). Governance comes from `GovernanceFeed`, profiles from `ProfileFeed`: every
+`/health`, `/metrics`). Governance comes from `GovernanceFeed`, profiles from `ProfileFeed`: every
 worker reads both in full.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -20,9 +22,12 @@ import faust
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
 from sharebus.faust_broker import faust_broker
+from sharebus.probe import Health
 from sharebus.settings import KafkaSettings, WorkerSettings
 from streams.fanout import FanOut
 from streams.governance_feed import GovernanceFeed
+from streams.health import ServiceHealth
+from streams.metrics import CONTENT_TYPE, ConsumerLag, exposition, registry_for
 from streams.pipeline import Pipeline
 from streams.profile_feed import ProfileFeed
 
@@ -52,6 +57,11 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> tuple[faust.App,
     # Started by `Worker` at once, not by a faust task: faust's tasks wait for its own
     # startup (its group included), and the fan-out need not.
     pipeline = Pipeline(kafka, worker, fanout, feed, profiles)
+    metrics = registry_for(pipeline, feed)
+    services = ServiceHealth(kafka)
+
+    async def probed() -> list[Health]:
+        return await asyncio.get_running_loop().run_in_executor(None, services.check)
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def stop_fan_out(app: faust.App, **kwargs: Any) -> None:
@@ -59,18 +69,28 @@ def create_app(kafka: KafkaSettings, worker: WorkerSettings) -> tuple[faust.App,
 
     @app.page("/status")
     async def status(web: Any, request: Any) -> Any:
-        return web.json(_status(worker, pipeline, feed, profiles))
+        return web.json(_status(worker, pipeline, feed, profiles, await probed()))
 
     @app.page("/health")
     async def health(web: Any, request: Any) -> Any:
-        body = {"state": pipeline.state, "problem": pipeline.problem}
-        return web.json(body, status=200 if pipeline.healthy else 503)
+        # Not processing: the loop is waiting, or it could not reach Kafka or the registry.
+        down = [h.problem for h in await probed() if h.problem]
+        body = {"state": pipeline.state, "problem": pipeline.problem or "; ".join(down)}
+        return web.json(body, status=200 if pipeline.healthy and not down else 503)
+
+    @app.page("/metrics")
+    async def scrape(web: Any, request: Any) -> Any:
+        return web.bytes(exposition(metrics), headers={"Content-Type": CONTENT_TYPE})
 
     return app, pipeline
 
 
 def _status(
-    worker: WorkerSettings, pipeline: Pipeline, feed: GovernanceFeed, profiles: ProfileFeed
+    worker: WorkerSettings,
+    pipeline: Pipeline,
+    feed: GovernanceFeed,
+    profiles: ProfileFeed,
+    services: list[Health],
 ) -> dict[str, Any]:
     gov = feed.current
     mark = feed.mark
@@ -93,7 +113,23 @@ def _status(
         "delivered": counters["delivered"],
         "denied": counters["denied"],
         "dead_letters": counters["dead_letters"],
+        "errors": counters["errors"],
+        "failed_batches": counters["failed_batches"],
         "decisions": {f"{bank}:{reason}": n for (bank, reason), n in pipeline.decisions.items()},
+        "lag": _lag(pipeline.lag),
+        **{h.name: {"ok": h.ok, "address": h.address, "problem": h.problem} for h in services},
+    }
+
+
+def _lag(lag: ConsumerLag) -> dict[str, Any]:
+    partitions = dict(lag.partitions)
+    at = lag.measured_at
+    return {
+        "total": sum(partitions.values()),
+        "measured_at": datetime.fromtimestamp(at, UTC).isoformat() if at else None,
+        "partitions": [
+            {"topic": t, "partition": p, "lag": n} for (t, p), n in sorted(partitions.items())
+        ],
     }
 
 

@@ -48,6 +48,7 @@ from streams.audit_chain import GENESIS, chain_of, seal
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
 from streams.feed import CompactedFeed
 from streams.governance_feed import GovernanceFeed
+from streams.metrics import BatchLatency, ConsumerLag
 from streams.profile_feed import ProfileFeed
 from streams.retraction import (
     Revocation,
@@ -99,6 +100,10 @@ class Pipeline:
         self.topics = Topics(kafka)
         self.counters: Counter[str] = Counter()
         self.decisions: Counter[tuple[str, str]] = Counter()  # by (bank, reason)
+        # Read by the metrics and the status page (streams.metrics), from their thread.
+        self.events_by_topic: Counter[str] = Counter()
+        self.latency = BatchLatency()
+        self.lag = ConsumerLag()
         self.state = "starting"
         self.problem = ""
         self._stop = threading.Event()
@@ -154,6 +159,7 @@ class Pipeline:
         try:
             while not self._stop.is_set():
                 self._refresh_bank_topics()
+                self.lag.measure(consumer)
                 try:
                     self._retract(consumer, producer)
                     self._retract_ended(consumer, producer)
@@ -165,6 +171,7 @@ class Pipeline:
                 except Exception as exc:
                     # Whatever it was, nothing of the batch is visible (its transaction
                     # is aborted) and nothing is committed: read it again, after a pause.
+                    self.counters["failed_batches"] += 1
                     self._say("batch", f"a batch failed and is read again: {_one_line(exc)}")
                     log.debug("batch failure", exc_info=True)
                     producer = self._recover(consumer, producer)
@@ -231,6 +238,7 @@ class Pipeline:
 
     def _batch(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
         gov = self.governance.current
+        started = time.monotonic()
         done: dict[tuple[str, int], int] = {}
         self._begin(producer)
         for index, msg in enumerate(batch):
@@ -254,6 +262,7 @@ class Pipeline:
         if self._stop.is_set():
             raise Outage("stopping: the batch is not committed")
         self._commit(consumer, producer, done)
+        self.latency.observe(time.monotonic() - started, len(batch))
 
     def _event(self, msg: Message, gov: Any) -> list[Outgoing]:
         if not (self.governance.ready.is_set() and self.profiles.ready.is_set()):
@@ -290,9 +299,11 @@ class Pipeline:
             # as nothing, and never half-delivered (nothing of it was produced yet).
             self._restore(chain, head)
             log.exception("event %s could not be processed", src.position)
+            self.counters["errors"] += 1
             self.counters["dead_letters"] += 1
             return [self.fanout.dead_letter(src, f"processing failed: {_one_line(exc)}")]
         self.counters["events"] += 1
+        self.events_by_topic[src.topic] += 1
         for d in decisions:
             self.counters["delivered" if d.delivered else "denied"] += 1
             self.decisions[(d.bank, d.reason.value)] += 1
