@@ -155,7 +155,11 @@ class WorkerCollector(Collector):
             ("dead_letters", "dead_letters", "events sent to sharebus.dlq, with the reason"),
             ("errors", "errors", "events whose processing raised (each is also a dead letter)"),
             ("failed_batches", "failed_batches", "batches aborted and read again"),
-            ("retractions", "retractions", "bank records retracted after a revoked consent"),
+            (
+                "retractions",
+                "retractions",
+                "bank records retracted (a revoked consent, an agreement ended with retract)",
+            ),
         ):
             yield CounterMetricFamily(f"{PREFIX}_{name}", text, value=counters.get(key, 0))
         buckets, total = p.latency.snapshot()
