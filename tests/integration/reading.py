@@ -88,8 +88,10 @@ def audit_until(
     event_ids: set[str],
     banks: int = 4,
     timeout: float = 90.0,
+    group: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Audit records from `start` until every event in `event_ids` has `banks` decisions."""
+    """Audit records from `start` until every event in `event_ids` has `banks` decisions;
+    with `group`, only the decisions of that worker group (other workers may run)."""
     serde = AvroSerde(registry_client(settings.registry()))
     ours: list[dict[str, Any]] = []
     read = 0
@@ -98,7 +100,8 @@ def audit_until(
         nonlocal read
         for msg in messages[read:]:
             audit = serde.decode(msg.value())[1] if msg.value() is not None else {}
-            if audit.get("event_id") in event_ids:
+            mine = group is None or str(audit.get("chain", "")).startswith(f"{group}:")
+            if audit.get("event_id") in event_ids and mine:
                 ours.append(audit)
         read = len(messages)
         return len(ours) >= banks * len(event_ids)

@@ -215,6 +215,10 @@ def test_kcat_reads_a_bank_topic_as_documented(endpoints: Endpoints, run: Run) -
             check=False,
         )
 
+    # The bank's user and its ACLs, as `make up` makes them before the README is pasted.
+    for what in ("principals", "acl"):
+        made = run_cli(endpoints, what, "apply", "--governance", "examples/governance")
+        assert made.returncode == 0, made.stderr
     properties = PROJECT_ROOT / "ccb.properties"
     try:
         made = shell(readme["config"])
@@ -257,9 +261,11 @@ def _read_with_properties(path: Path, topic: str) -> list[list[str]]:
     conf |= {"group.id": "ccb.kcat-check", "enable.auto.commit": False}
     consumer = Consumer(conf)
     try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        assert meta.error is None, meta.error
         low_high = [
             (p, consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10))
-            for p in consumer.list_topics(topic, timeout=10).topics[topic].partitions
+            for p in meta.partitions
         ]
         consumer.assign([TopicPartition(topic, p, low) for p, (low, _) in low_high])
         ends = {p: high for p, (low, high) in low_high if high > low}
@@ -271,8 +277,9 @@ def _read_with_properties(path: Path, topic: str) -> list[list[str]]:
             for tp in reached:
                 if tp.offset >= ends[tp.partition]:
                     del ends[tp.partition]
-            if msg is None or msg.error():
+            if msg is None:
                 continue
+            assert msg.error() is None, msg.error()
             headers = ",".join(f"{k}={(v or b'').decode()}" for k, v in msg.headers() or [])
             key = (msg.key() or b"").decode()
             rows.append([str(msg.partition()), str(msg.offset()), key, headers])

@@ -74,8 +74,9 @@ def test_metrics_move_by_the_published_events_status_has_lag_and_logs_are_json(
         audit_start = end_offsets(kafka_settings, names.AUDIT)
         with Publisher(agency="market", settings=kafka_settings) as pub:
             ids = {pub.publish(cat.id, "c", row["uscc"], after=row) for row in rows}
-        audit = audit_until(kafka_settings, audit_start, ids, timeout=180)
-        # The audit is committed with the source offsets: the counts are final by now.
+        # This worker's decisions (the session's worker may decide the same events too),
+        # committed with the source offsets: its counts are final by then.
+        audit = audit_until(kafka_settings, audit_start, ids, timeout=180, group=group)
         after = _metrics(worker)
         assert after[("sharebus_worker_events_total", (("topic", cat.topic),))] == len(rows)
         decided = Counter((a["bank"], a["reason"]) for a in audit)
