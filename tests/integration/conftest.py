@@ -268,6 +268,20 @@ def run_cli(
     )
 
 
+def start_cli(endpoints: Endpoints, *args: str) -> subprocess.Popen[str]:
+    """`sharebus <args>` started with pipes for stdin, stdout and stderr (text), for a test
+    that feeds it, signals it or stops what it talks to while it runs."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sharebus.cli", *args],
+        env=endpoints.env(),
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]
     """Poll `predicate` until it returns a truthy value; fail the test after `timeout`."""
     deadline = time.monotonic() + timeout
