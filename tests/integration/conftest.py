@@ -256,14 +256,21 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`sharebus <args>` as a user runs it: its own process, exit code, stdout, stderr;
     `env` adds SHAREBUS_* variables (SHAREBUS_SASL_USERNAME="bank-ccb")."""
+    return sharebus({**endpoints.env(), **env}, *args, stdin=stdin)
+
+
+def sharebus(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`sharebus <args>` in its own process with exactly the environment `env`."""
     return subprocess.run(
         [sys.executable, "-m", "sharebus.cli", *args],
-        env={**endpoints.env(), **env},
+        env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         input=stdin,
-        timeout=300,
+        timeout=timeout,
         check=False,
     )
 
