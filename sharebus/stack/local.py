@@ -10,15 +10,11 @@ is probed (Kafka metadata, registry `GET subjects`), never slept for.
 from __future__ import annotations
 
 import base64
-import contextlib
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tarfile
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -33,6 +29,7 @@ from sharebus.secrets import write_private
 from sharebus.settings import ADMIN, KafkaSettings, StackSettings, scram_jaas
 from sharebus.stack.certs import StackCerts
 from sharebus.stack.nodes import Node, nodes_of, server_properties
+from sharebus.stack.processes import launch_all, terminate
 
 # Apicurio refuses to start on kafkasql topics that could lose schemas by retention.
 REGISTRY_TOPICS = ("sharebus.registry.journal", "sharebus.registry.snapshots")
@@ -40,8 +37,6 @@ REGISTRY_TOPICS = ("sharebus.registry.journal", "sharebus.registry.snapshots")
 Report = Callable[[str], None]
 # The brokers' log configuration: package data beside this module.
 LOG4J = Path(__file__).with_name("log4j2.properties")
-# Seconds the last running node of a cluster is given once the others have stopped.
-LAST_NODE_GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -114,7 +109,7 @@ class LocalStack:
         one by one, the last would wait for a quorum that has already gone."""
         pids = {name: self._pid(name) for name in names}
         ours = {name: pid for name, pid in pids.items() if pid is not None and self._is_ours(pid)}
-        self._terminate(*ours.values(), grace=0.0 if kill else 30.0)
+        terminate(*ours.values(), grace=0.0 if kill else 30.0)
         for name, pid in pids.items():
             if pid is not None:
                 (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
@@ -410,49 +405,7 @@ class LocalStack:
     def _launch_all(
         self, cmds: dict[str, list[str]], ready: Callable[[str], bool], cwd: Path | None = None
     ) -> float:
-        """Start every command, then wait until each is ready: a cluster's nodes must all
-        run before any is (its controllers need a quorum)."""
-        started = time.monotonic()
-        procs: dict[str, subprocess.Popen[bytes]] = {}
-        for name, cmd in cmds.items():
-            log_path = self.run_dir / f"{name}.log"
-            self.report(f"starting {name} (log: {log_path}) ...")
-            with open(log_path, "ab") as log:
-                procs[name] = subprocess.Popen(
-                    cmd, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
-                )
-            (self.run_dir / f"{name}.pid").write_text(str(procs[name].pid))
-        waiting = list(procs)
-        deadline = started + self.s.start_timeout
-        while waiting and time.monotonic() < deadline:
-            for name in list(waiting):
-                proc = procs[name]
-                if proc.poll() is not None:
-                    self._abandon(procs)
-                    raise StackError(
-                        f"{name} exited with code {proc.returncode}: "
-                        f"{_last_error(self.run_dir / f'{name}.log')}"
-                    )
-                if ready(name):
-                    waiting.remove(name)
-            if waiting:
-                time.sleep(0.2)
-        if waiting:
-            self._abandon(procs)
-            log_path = self.run_dir / f"{waiting[0]}.log"
-            raise StackError(
-                f"{waiting[0]} did not become ready in {self.s.start_timeout:.0f}s: "
-                f"{_last_error(log_path)}"
-            )
-        took = time.monotonic() - started
-        self.report(f"{', '.join(procs)} ready in {took:.1f}s")
-        return took
-
-    def _abandon(self, procs: dict[str, subprocess.Popen[bytes]]) -> None:
-        """A start that failed leaves nothing running, and no pid file behind."""
-        self._terminate(*(p.pid for p in procs.values() if p.poll() is None))
-        for name in procs:
-            (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+        return launch_all(self.run_dir, cmds, ready, self.s.start_timeout, self.report, cwd)
 
     def _pid(self, name: str) -> int | None:
         try:
@@ -470,30 +423,6 @@ class LocalStack:
         except OSError:
             return False
         return self.marker.encode() in cmdline
-
-    def _terminate(self, *pids: int, grace: float = 30.0) -> None:
-        """Signal every pid at once, give them `grace` seconds together, then SIGKILL."""
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
-        deadline = time.monotonic() + grace
-        shortened = False
-        while time.monotonic() < deadline:
-            running = [p for p in pids if _pid_running(p)]
-            if not running:
-                break
-            if len(pids) > 1 and len(running) == 1 and not shortened:
-                # A cluster's last node waits for a controller quorum that has gone with
-                # the others: its clean shutdown cannot finish.
-                deadline = min(deadline, time.monotonic() + LAST_NODE_GRACE)
-                shortened = True
-            time.sleep(0.1)
-        for pid in pids:
-            if _pid_running(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        while any(_pid_running(p) for p in pids):
-            time.sleep(0.05)
 
     def _require_tool(self, tool: str, what: str, envvar: str) -> str:
         found = shutil.which(tool)
@@ -526,14 +455,6 @@ def _cluster_id() -> str:
             return cluster_id
 
 
-def _pid_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _java_major(java: str) -> int:
     if not java or not Path(java).exists():
         return 0
@@ -545,14 +466,3 @@ def _java_major(java: str) -> int:
     result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
     match = re.search(r'version "(\d+)', result.stderr)
     return int(match.group(1)) if match else 0
-
-
-def _last_error(log_path: Path) -> str:
-    try:
-        lines = log_path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "no log"
-    for line in reversed(lines[-200:]):
-        if "ERROR" in line or "Exception" in line:
-            return line.strip()[:300]
-    return lines[-1].strip()[:300] if lines else "no output"
