@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 help:
 	@echo "make demo    start the stack and run agencies -> workers -> banks with a summary"
 	@echo "make test    lint, types and the whole test suite against the real broker and registry"
-	@echo "make up | down | status    the local Kafka + registry stack"
+	@echo "make up | down | status    the local Kafka + registry stack (make up BROKERS=3: a cluster)"
 	@echo "make bench   publish and decision figures next to a baseline"
 	@echo "make faults | soak    workers killed, registry bounced, poison mixed in; outputs counted"
 
@@ -25,8 +25,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Every party's SCRAM user and the derived ACLs come with the stack (the sample parties).
+# `make up BROKERS=3`: three brokers, replication factor 3, min ISR 2; later commands
+# find the count in the stack's folder.
 up: $(STAMP)
-	$(BIN)/sharebus up
+	$(if $(BROKERS),SHAREBUS_STACK_BROKERS=$(BROKERS) )$(BIN)/sharebus up
 	$(BIN)/sharebus principals apply --governance examples/governance
 	$(BIN)/sharebus acl apply --governance examples/governance
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 import time
-import uuid
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +24,7 @@ from producers.files import (
     read_lines,
     rejects_path,
 )
+from producers.ids import event_id
 from producers.ledger import Ledger, Rejects
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
@@ -88,8 +88,15 @@ def publish(
     as_json: Annotated[
         bool, typer.Option("--json", help="the summary as one JSON object on stdout")
     ] = False,
+    timeout: Annotated[
+        float,
+        typer.Option(min=0.5, help="seconds to wait at the end for the broker's confirmations"),
+    ] = 60.0,
 ) -> None:
-    """Publish an agency's records; invalid lines go to a rejects file next to the input."""
+    """Publish an agency's records; invalid lines go to a rejects file next to the input.
+
+    Each line's event id is derived from the line (or is its own `event_id`), so running
+    the same file again sends the same ids: a stop with deliveries unknown is re-run."""
     fmt = detect_format(file, fmt)
     if fmt not in FORMATS:
         raise UsageError(f"unknown input format '{fmt}': use jsonl or csv")
@@ -111,7 +118,7 @@ def publish(
                 for line in read_lines(stream, fmt, cat, op, encoding):
                     if ledger.fatal:
                         break
-                    problem = line.problem or _send(pub, category, line, ledger)
+                    problem = line.problem or _send(pub, agency, category, line, ledger)
                     if problem:
                         rejects.add(line.number, line.text, problem)
                     ledger.handled(line.number)
@@ -124,7 +131,7 @@ def publish(
             # second Ctrl-C says not to. Either way the summary says where things stand.
             for _ in range(2):
                 try:
-                    pub.flush()
+                    pub.flush(timeout)
                     break
                 except PublishError as exc:
                     # Per-record refusals are rejected lines already; anything else stops.
@@ -142,12 +149,16 @@ def publish(
         raise typer.Exit(1)
 
 
-def _send(pub: Publisher, category: str, line: Line, ledger: Ledger) -> str | None:
+def _send(pub: Publisher, agency: str, category: str, line: Line, ledger: Ledger) -> str | None:
     event = line.event
     assert event is not None
-    # The event id is known before sending: a delivery report may come back at once.
-    event_id = str(uuid.uuid4())
-    ledger.sent(event_id, line.number, line.text)
+    # Known before sending (a delivery report may come back at once), and the same on
+    # every run of this input: the line number keeps a change back to an earlier state
+    # apart from the line that first set it (see producers/ids.py).
+    ce_id = event.event_id or event_id(
+        agency, category, event.uscc, event.op, event.before, event.after, line.number
+    )
+    ledger.sent(ce_id, line.number, line.text)
     try:
         pub.publish(
             category,
@@ -155,13 +166,13 @@ def _send(pub: Publisher, category: str, line: Line, ledger: Ledger) -> str | No
             event.uscc,
             before=event.before,
             after=event.after,
-            event_id=event_id,
+            event_id=ce_id,
         )
     except PublishError as exc:
-        ledger.unsent(event_id)
+        ledger.unsent(ce_id)
         return str(exc)
     except BaseException:
-        ledger.unsent(event_id)
+        ledger.unsent(ce_id)
         raise
     return None
 
@@ -175,6 +186,7 @@ def _summarise(
             "category": category,
             "file": file,
             "delivered": ledger.delivered,
+            "unconfirmed": ledger.unconfirmed,
             "rejected": rejects.count,
             "rejects_file": str(rejects.path) if rejects.count else None,
             "seconds": round(took, 3),
@@ -186,9 +198,17 @@ def _summarise(
     if stopped:
         fail(f"publishing stopped: {stopped}")
         err.print(
-            f"delivered {ledger.delivered:,} lines, the last of them line "
-            f"{ledger.last_delivered:,}; every line up to {ledger.settled_through:,} was "
+            f"confirmed {ledger.delivered:,} lines, the last of them line "
+            f"{ledger.last_delivered:,}; unknown {ledger.unconfirmed:,} (sent, not confirmed: "
+            f"they may have arrived); every line up to {ledger.settled_through:,} was "
             f"delivered or rejected: resume after line {ledger.settled_through:,}",
+            highlight=False,
+        )
+        err.print(
+            "re-running the whole file is safe: each line is sent again with the same event "
+            "id (ce_id), so a repeat is recognisable by it; nothing on the bus drops repeats "
+            "by id, so a bank handler that writes by key (or skips known event ids) is "
+            "unaffected",
             highlight=False,
         )
     elif not as_json:

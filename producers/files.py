@@ -20,11 +20,15 @@ from typing import Any, BinaryIO
 
 from producers.coerce import coerce_record
 from producers.errors import PublishError
+from producers.ids import check_given_id
 from schemas.catalog import Category
 from schemas.envelope import OPS
 from sharebus.errors import UsageError
 
 ENVELOPE_KEYS = {"op", "before", "after"}
+# A line's own event id (the agency system's change id), in either form of a line and as
+# a CSV column; no category has a field of that name.
+EVENT_ID = "event_id"
 FORMATS = ("jsonl", "csv")
 # What a rejects file keeps of a line: enough to find and fix it, never megabytes.
 TEXT_LIMIT = 2000
@@ -36,6 +40,7 @@ class Pending:
     uscc: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    event_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ def _csv_lines(
         yield Line(1, shown(",".join(header)), None, f"header {undecodable[1]}")
         return
     missing = [f.name for f in cat.fields if not f.optional and f.name not in header]
-    unknown = [c for c in header if c not in cat.field_names and c != "op"]
+    unknown = [c for c in header if c not in cat.field_names and c not in ("op", EVENT_ID)]
     first = reader.line_num + 1
     while True:
         try:
@@ -191,14 +196,20 @@ def _csv_lines(
             yield Line(number, text, None, "more values than columns")
             continue
         op = row.pop("op", None) or default_op
+        given = row.pop(EVENT_ID, None) or None
         record = {k: v for k, v in row.items() if v is not None}
-        yield _to_line(number, text, {"op": op, "after": record}, cat, default_op, from_csv=True)
+        raw = {"op": op, "after": record, EVENT_ID: given}
+        yield _to_line(number, text, raw, cat, default_op, from_csv=True)
 
 
 def _to_line(
     number: int, text: str, raw: dict[str, Any], cat: Category, default_op: str, from_csv: bool
 ) -> Line:
     try:
+        raw = dict(raw)
+        given = raw.pop(EVENT_ID, None)
+        if given is not None:
+            given = check_given_id(given)
         if ENVELOPE_KEYS & raw.keys():
             op = raw.get("op") or default_op
             before, after = raw.get("before"), raw.get("after")
@@ -216,8 +227,8 @@ def _to_line(
         uscc = (record or {}).get("uscc")
         if not isinstance(uscc, str):
             raise PublishError("uscc: required field is missing")
-        return Line(number, text, Pending(op, uscc, before, after), None)
-    except PublishError as exc:
+        return Line(number, text, Pending(op, uscc, before, after, given), None)
+    except (PublishError, ValueError) as exc:
         return Line(number, text, None, str(exc))
 
 

@@ -2,8 +2,9 @@
 
 Deliveries are acknowledged asynchronously, so a line is settled only when its delivery
 report arrives. When publishing has to stop, the ledger says exactly how far it got: how
-many lines were delivered, the last one, and the line after which a rerun may resume
-without sending anything twice.
+many lines were confirmed, how many are unknown (sent, with no report: they may have
+arrived), the last line confirmed, and the line after which a rerun may resume without
+sending anything twice.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class Ledger:
         self.last_delivered = 0
         self.last_handled = 0
         self.fatal: str | None = None
-        self._in_flight: dict[str, tuple[int, str]] = {}
+        # By event id; a list, since a file may give two lines the same id of its own.
+        self._in_flight: dict[str, list[tuple[int, str]]] = {}
         self._lost: set[int] = set()
 
     def handled(self, number: int) -> None:
@@ -58,14 +60,14 @@ class Ledger:
         self.last_handled = number
 
     def sent(self, event_id: str, number: int, text: str) -> None:
-        self._in_flight[event_id] = (number, text)
+        self._in_flight.setdefault(event_id, []).append((number, text))
 
     def unsent(self, event_id: str) -> None:
-        self._in_flight.pop(event_id, None)
+        self._take(event_id, last=True)
 
     def on_delivery(self, event_id: str, err: KafkaError | None) -> None:
         """The publisher's delivery callback."""
-        number, text = self._in_flight.pop(event_id, (0, ""))
+        number, text = self._take(event_id)
         if err is None:
             self.delivered += 1
             self.last_delivered = max(self.last_delivered, number)
@@ -76,7 +78,22 @@ class Ledger:
             self.fatal = self.fatal or f"delivery failed: {err.str()}"
 
     @property
+    def unconfirmed(self) -> int:
+        """Lines sent whose delivery is unknown: no report yet, or a failed one (a time-out
+        or a lost connection does not say whether the broker wrote the record)."""
+        return sum(len(lines) for lines in self._in_flight.values()) + len(self._lost)
+
+    @property
     def settled_through(self) -> int:
         """The last line L such that every line up to L was delivered or rejected."""
-        open_lines = {n for n, _ in self._in_flight.values()} | self._lost
+        open_lines = {n for lines in self._in_flight.values() for n, _ in lines} | self._lost
         return min(open_lines) - 1 if open_lines else self.last_handled
+
+    def _take(self, event_id: str, last: bool = False) -> tuple[int, str]:
+        lines = self._in_flight.get(event_id)
+        if not lines:
+            return 0, ""
+        taken = lines.pop() if last else lines.pop(0)
+        if not lines:
+            del self._in_flight[event_id]
+        return taken

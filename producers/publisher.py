@@ -97,6 +97,8 @@ class Publisher:
         """Validate and send one change event; return its event id (`ce_id`).
 
         A delete (`op="d"`) is followed by a tombstone so that compaction forgets the key.
+        Without `event_id` each call is a new event (a random id); to make sending again
+        recognisable, pass the system's own change id, or `producers.ids.event_id(...)`.
         """
         cat = self._category(category)
         envelope = check_event(cat, op, uscc, before, after)
@@ -127,7 +129,11 @@ class Publisher:
         while remaining and time.monotonic() < deadline:
             remaining = self._producer.flush(0.5)
         if remaining:
-            raise PublishError(f"{remaining} records not delivered within {timeout:.0f}s")
+            # Not "not delivered": a broker that went away may have written them.
+            raise PublishError(
+                f"{remaining:,} messages not confirmed within {timeout:.0f}s "
+                "(they may have arrived)"
+            )
         if self._failures:
             failures, self._failures = self._failures, []
             raise PublishError(f"{len(failures)} records not delivered: {failures[0]}")

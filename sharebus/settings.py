@@ -52,12 +52,11 @@ class KafkaSettings(BaseSettings):
     @model_validator(mode="after")
     def _default_to_local_stack(self) -> KafkaSettings:
         stack = get_stack_settings()
-        local = f"127.0.0.1:{stack.kafka_port}"
         if not self.bootstrap:
-            self.bootstrap = local
+            self.bootstrap = stack.bootstrap
         if not self.registry_url:
             self.registry_url = f"http://127.0.0.1:{stack.registry_port}/apis/ccompat/v7"
-        if self.bootstrap != local:
+        if not set(self.bootstrap.split(",")) <= set(stack.bootstrap.split(",")):
             return self
         # The local stack's own files, never sent to any other cluster.
         if self.ssl_ca_location is None and self.uses_ssl:
@@ -182,8 +181,15 @@ class StackSettings(BaseSettings):
     controller_port: int = 9093
     registry_port: int = 8081
     registry_management_port: int = 9001
-    kafka_heap: str = "768m"
+    kafka_heap: str = Field("768m", description="one broker's heap; 512m each of several")
     registry_heap: str = "512m"
+    brokers: int | None = Field(
+        None,
+        ge=1,
+        le=9,
+        description="Kafka processes (3: a cluster with replication factor 3, min ISR 2); "
+        "unset, the count the stack was made with, else 1",
+    )
     partitions: int = 3
     java: str = Field("java", description="Java 17+ for Kafka")
     registry_java: str | None = Field(
@@ -191,6 +197,46 @@ class StackSettings(BaseSettings):
     )
     mvn: str = "mvn"
     start_timeout: float = 120.0
+
+    @property
+    def broker_count(self) -> int:
+        """How many brokers: as set, else as the stack's storage was made, else one."""
+        if self.brokers is not None:
+            return self.brokers
+        try:
+            return int(self.brokers_record.read_text().strip())
+        except (OSError, ValueError):
+            return 1
+
+    @property
+    def brokers_record(self) -> Path:
+        """Written when a cluster's storage is formatted: later commands find its size."""
+        return self.dir / "data" / "brokers"
+
+    @property
+    def replication(self) -> int:
+        """Replicas per partition: every broker, up to three."""
+        return min(self.broker_count, 3)
+
+    @property
+    def broker_heap(self) -> str:
+        # Three 768m heaps and the registry would crowd a small machine: 512m each
+        # unless one is set.
+        if self.broker_count > 1 and "kafka_heap" not in self.model_fields_set:
+            return "512m"
+        return self.kafka_heap
+
+    def kafka_ports(self) -> list[int]:
+        """Each broker's client port: 9092, then 9094, 9096 (two apart: its controller's
+        port is the one after, when the controller port is the one after the first)."""
+        return [self.kafka_port + 2 * i for i in range(self.broker_count)]
+
+    def controller_ports(self) -> list[int]:
+        return [self.controller_port + 2 * i for i in range(self.broker_count)]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(f"127.0.0.1:{port}" for port in self.kafka_ports())
 
     @property
     def security_dir(self) -> Path:

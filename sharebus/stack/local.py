@@ -1,4 +1,4 @@
-"""The local stack: Kafka (KRaft, one node) and Apicurio Registry, started from jars.
+"""The local stack: Kafka (KRaft, one node or a cluster) and Apicurio Registry, from jars.
 
 Downloads go through Maven (its own cache) into a git-ignored folder, so a second
 `up` downloads nothing. Each JVM is started in its own session with an explicit heap
@@ -10,14 +10,11 @@ is probed (Kafka metadata, registry `GET subjects`), never slept for.
 from __future__ import annotations
 
 import base64
-import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tarfile
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -30,12 +27,16 @@ from sharebus.errors import StackError
 from sharebus.principals import REGISTRY, REGISTRY_GROUP_PREFIX, registry_acls
 from sharebus.secrets import write_private
 from sharebus.settings import ADMIN, KafkaSettings, StackSettings, scram_jaas
-from sharebus.stack.certs import BROKER_PRINCIPAL, StackCerts
+from sharebus.stack.certs import StackCerts
+from sharebus.stack.nodes import Node, nodes_of, server_properties
+from sharebus.stack.processes import launch_all, terminate
 
 # Apicurio refuses to start on kafkasql topics that could lose schemas by retention.
 REGISTRY_TOPICS = ("sharebus.registry.journal", "sharebus.registry.snapshots")
 
 Report = Callable[[str], None]
+# The brokers' log configuration: package data beside this module.
+LOG4J = Path(__file__).with_name("log4j2.properties")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class LocalStack:
         self.cache = settings.cache.resolve()
         self.kafka_home = self.cache / f"kafka-{settings.kafka_version}"
         self.registry_home = self.cache / f"apicurio-{settings.apicurio_version}"
-        self.kafka_data = self.dir / "data" / "kafka"
+        self.nodes = nodes_of(settings, self.dir)
         self.marker = f"-Dsharebus.stack={self.dir}"
         self.secrets = settings.secrets()
         self.certs = StackCerts.under(settings.security_dir)
@@ -66,7 +67,7 @@ class LocalStack:
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.s.kafka_port}"
+        return self.s.bootstrap
 
     @property
     def registry_url(self) -> str:
@@ -75,9 +76,9 @@ class LocalStack:
     def up(self) -> dict[str, float]:
         """Start whatever is not running; return the seconds each start took."""
         timings: dict[str, float] = {}
-        kafka_up = self._alive("kafka")
+        kafka_down = [node for node in self.nodes if not self._alive(node.name)]
         registry_up = self._alive("registry")
-        if kafka_up and registry_up:
+        if not kafka_down and registry_up:
             self.report(f"already running: kafka {self.bootstrap}, registry {self.registry_url}")
             return timings
         java = self._require_tool(self.s.java, "Java 17+ (for Kafka)", "SHAREBUS_STACK_JAVA")
@@ -87,9 +88,10 @@ class LocalStack:
         self.certs.make()
         self._fetch_kafka()
         self._fetch_registry()
-        if not kafka_up:
-            self._check_ports("kafka", [self.s.kafka_port, self.s.controller_port])
-            timings["kafka"] = self._start_kafka(java)
+        if kafka_down:
+            for node in kafka_down:
+                self._check_ports(node.name, [node.port, node.controller_port])
+            timings["kafka"] = self._start_kafka(java, kafka_down)
         self._ensure_registry_topics()
         self._ensure_registry_access()
         if not registry_up:
@@ -99,24 +101,24 @@ class LocalStack:
 
     def down(self) -> list[str]:
         """Stop the processes this stack started (registry first); return what was stopped."""
-        return [line for name in ("registry", "kafka") for line in self.stop(name)]
+        return self.stop("registry") + self.stop(*(node.name for node in self.nodes))
 
-    def stop(self, name: str, kill: bool = False) -> list[str]:
-        """Stop one component (`kafka` or `registry`); `kill` sends SIGKILL, as a crash.
-        `up()` starts it again."""
-        pid = self._pid(name)
-        if pid is None:
-            return []
-        stopped = []
-        if self._is_ours(pid):
-            self._terminate(pid, grace=0.0 if kill else 30.0)
-            stopped.append(f"{name} (pid {pid})")
-        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
-        return stopped
+    def stop(self, *names: str, kill: bool = False) -> list[str]:
+        """Stop components (`kafka`, `kafka-2`, `registry`) together; `kill` sends SIGKILL,
+        as a crash. `up()` starts them again. Brokers of a cluster are signalled at once:
+        one by one, the last would wait for a quorum that has already gone."""
+        pids = {name: self._pid(name) for name in names}
+        ours = {name: pid for name, pid in pids.items() if pid is not None and self._is_ours(pid)}
+        terminate(*ours.values(), grace=0.0 if kill else 30.0)
+        for name, pid in pids.items():
+            if pid is not None:
+                (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
+        return [f"{name} (pid {pid})" for name, pid in ours.items()]
 
     def status(self) -> list[Component]:
         out = []
-        for name, port in (("kafka", self.s.kafka_port), ("registry", self.s.registry_port)):
+        ports = [(node.name, node.port) for node in self.nodes]
+        for name, port in [*ports, ("registry", self.s.registry_port)]:
             pid = self._pid(name)
             alive = pid is not None and self._is_ours(pid)
             detail = f"pid {pid}, port {port}" if alive else "not running"
@@ -187,85 +189,83 @@ class LocalStack:
 
     # ---- kafka -------------------------------------------------------------------
 
-    def _server_properties(self) -> Path:
-        s = self.s
-        admin_password = self.secrets.get_or_create(ADMIN).get_secret_value()
-        props = {
-            "process.roles": "broker,controller",
-            "node.id": "1",
-            "controller.quorum.voters": f"1@127.0.0.1:{s.controller_port}",
-            "listeners": f"CLIENT://127.0.0.1:{s.kafka_port},CONTROLLER://127.0.0.1:{s.controller_port}",
-            "advertised.listeners": f"CLIENT://127.0.0.1:{s.kafka_port}",
-            "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "CLIENT",
-            # Clients authenticate with SCRAM over TLS. The controller listener takes only
-            # the broker's own certificate (mutual TLS): no client reaches it, and no
-            # anonymous principal is ever a super user.
-            "listener.security.protocol.map": "CLIENT:SASL_SSL,CONTROLLER:SSL",
-            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
-            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
-            "listener.name.client.scram-sha-512.sasl.jaas.config": scram_jaas(
-                ADMIN, admin_password
-            ),
-            "ssl.keystore.type": "PEM",
-            "ssl.keystore.location": str(self.certs.broker),
-            "ssl.truststore.type": "PEM",
-            "ssl.truststore.location": str(self.certs.ca),
-            "listener.name.controller.ssl.client.auth": "required",
-            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "allow.everyone.if.no.acl.found": "false",
-            "super.users": f"User:{ADMIN};{BROKER_PRINCIPAL}",
-            "log.dirs": str(self.kafka_data),
-            "num.partitions": str(s.partitions),
-            # One node: every internal topic has one replica.
-            "offsets.topic.replication.factor": "1",
-            "transaction.state.log.replication.factor": "1",
-            "transaction.state.log.min.isr": "1",
-            "share.coordinator.state.topic.replication.factor": "1",
-            "share.coordinator.state.topic.min.isr": "1",
-            # Few offsets partitions and no initial delay: the first group join is quick.
-            "offsets.topic.num.partitions": "3",
-            "group.initial.rebalance.delay.ms": "0",
-            # Topics are code (`sharebus topics apply`); a typo must not create one.
-            "auto.create.topics.enable": "false",
-        }
-        path = self.run_dir / "server.properties"
-        # It holds the broker's own SCRAM password: owner-only, like the secrets file.
-        write_private(path, "".join(f"{k}={v}\n" for k, v in props.items()))
-        return path
-
-    def _start_kafka(self, java: str) -> float:
-        if (self.kafka_data / "meta.properties").exists() and self.secrets.get(ADMIN) is None:
+    def _start_kafka(self, java: str, nodes: list[Node]) -> float:
+        data = self.dir / "data"
+        if any((n.data / "meta.properties").exists() for n in nodes) and not self.secrets.get(
+            ADMIN
+        ):
             # Formatted before the stack was secured: the broker could not log in to itself.
             raise StackError(
-                f"{self.kafka_data} holds no admin credential (made before the stack used "
-                f"SASL_SSL): remove {self.dir / 'data'} and run `sharebus up` again"
+                f"{data} holds no admin credential (made before the stack used "
+                f"SASL_SSL): remove {data} and run `sharebus up` again"
             )
-        props = self._server_properties()
+        self._check_size()
+        admin = self.secrets.get_or_create(ADMIN).get_secret_value()
         classpath = str(self.kafka_home / "libs" / "*")
-        log4j = resources.files("sharebus.stack").joinpath("log4j2.properties")
-        if not (self.kafka_data / "meta.properties").exists():
-            self.kafka_data.mkdir(parents=True, exist_ok=True)
-            fmt = [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format"]
-            fmt += [f"--cluster-id={_cluster_id()}", "-c", str(props)]
-            # The admin's SCRAM credential exists before the broker first starts, so the
-            # broker can authenticate to itself and the operator can create the others.
-            admin = self.secrets.get_or_create(ADMIN).get_secret_value()
-            fmt += ["--add-scram", f"SCRAM-SHA-512=[name={ADMIN},password={admin}]"]
-            result = subprocess.run(fmt, capture_output=True, text=True, check=False)
-            if result.returncode != 0:
-                last = (result.stderr or result.stdout).strip().splitlines()[-1:]
-                raise StackError(f"formatting Kafka storage failed: {' '.join(last)}")
-        with resources.as_file(log4j) as log4j_path:
-            cmd = [java, f"-Xms{self.s.kafka_heap}", f"-Xmx{self.s.kafka_heap}", self.marker]
-            cmd += [f"-Dlog4j2.configurationFile={log4j_path}", "-cp", classpath]
-            cmd += ["kafka.Kafka", str(props)]
-            return self._launch("kafka", cmd, self._kafka_ready)
+        cluster_id = self._cluster_id()
+        commands = {}
+        for node in nodes:
+            props = server_properties(node, self.nodes, self.s, self.certs, admin)
+            # It holds the broker's own SCRAM password: owner-only, like the secrets file.
+            write_private(node.properties, "".join(f"{k}={v}\n" for k, v in props.items()))
+            if not (node.data / "meta.properties").exists():
+                self._format(java, classpath, node, cluster_id, admin)
+            heap = self.s.broker_heap
+            cmd = [java, f"-Xms{heap}", f"-Xmx{heap}", self.marker]
+            cmd += [f"-Dlog4j2.configurationFile={LOG4J}", "-cp", classpath]
+            commands[node.name] = [*cmd, "kafka.Kafka", str(node.properties)]
+        if len(self.nodes) > 1:
+            self.s.brokers_record.write_text(f"{len(self.nodes)}\n")
+        ready = {node.name: node for node in nodes}
+        return self._launch_all(commands, lambda name: self._node_ready(ready[name]))
 
-    def admin_settings(self) -> KafkaSettings:
-        """This stack's super user, for provisioning."""
+    def _format(self, java: str, classpath: str, node: Node, cluster_id: str, admin: str) -> None:
+        node.data.mkdir(parents=True, exist_ok=True)
+        fmt = [java, "-Xmx256m", "-cp", classpath, "kafka.tools.StorageTool", "format"]
+        fmt += [f"--cluster-id={cluster_id}", "-c", str(node.properties)]
+        # The admin's SCRAM credential exists before the broker first starts, so the
+        # broker can authenticate to itself and the operator can create the others.
+        fmt += ["--add-scram", f"SCRAM-SHA-512=[name={ADMIN},password={admin}]"]
+        result = subprocess.run(fmt, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            last = (result.stderr or result.stdout).strip().splitlines()[-1:]
+            raise StackError(f"formatting Kafka storage failed: {' '.join(last)}")
+
+    def _cluster_id(self) -> str:
+        """The id every node's storage was formatted with; a new one for a new stack."""
+        for node in self.nodes:
+            meta = node.data / "meta.properties"
+            if meta.exists():
+                match = re.search(r"^cluster\.id=(\S+)", meta.read_text(), re.MULTILINE)
+                if match:
+                    return match.group(1)
+        return _cluster_id()
+
+    def _check_size(self) -> None:
+        """A stack's storage holds one cluster of one size: starting it with another
+        count would make a second cluster beside the first, not a bigger one."""
+        recorded = self.s.brokers_record
+        if recorded.exists():
+            made = int(recorded.read_text().strip())
+        else:
+            made = int((self.dir / "data" / "kafka" / "meta.properties").exists())
+        wanted = len(self.nodes)
+        if made and made != wanted:
+            raise StackError(
+                f"the stack in {self.dir} was made with {made} broker(s), not {wanted}: "
+                f"use SHAREBUS_STACK_BROKERS={made}, or remove {self.dir / 'data'} to start anew"
+            )
+        ports = [p for n in self.nodes for p in (n.port, n.controller_port)]
+        if len(set(ports)) != len(ports):
+            raise StackError(
+                f"the brokers' ports overlap ({ports}): set SHAREBUS_STACK_CONTROLLER_PORT "
+                "to SHAREBUS_STACK_KAFKA_PORT + 1"
+            )
+
+    def admin_settings(self, bootstrap: str | None = None) -> KafkaSettings:
+        """This stack's super user, for provisioning (through `bootstrap`: all brokers)."""
         return KafkaSettings(
-            bootstrap=self.bootstrap,
+            bootstrap=bootstrap or self.bootstrap,
             registry_url=self.registry_url,
             security_protocol="SASL_SSL",
             sasl_username=ADMIN,
@@ -273,15 +273,17 @@ class LocalStack:
             ssl_ca_location=self.certs.ca,
         )
 
-    def _kafka_ready(self) -> bool:
+    def _node_ready(self, node: Node) -> bool:
+        """The node answers metadata itself, and every broker of the stack has registered
+        (a cluster's controllers need a quorum before any broker is ready)."""
         from confluent_kafka.admin import AdminClient
 
-        admin = AdminClient({**self.admin_settings().librdkafka(), "log_level": 0})
+        admin = AdminClient({**self.admin_settings(node.address).librdkafka(), "log_level": 0})
         try:
             meta = admin.list_topics(timeout=1.0)
         except Exception:
             return False
-        return bool(meta.brokers)
+        return meta.orig_broker_id == node.id and len(meta.brokers) >= len(self.nodes)
 
     def _ensure_registry_topics(self) -> None:
         from confluent_kafka.admin import AdminClient, NewTopic
@@ -289,7 +291,10 @@ class LocalStack:
         admin = AdminClient({**self.admin_settings().librdkafka(), "log_level": 3})
         existing = admin.list_topics(timeout=10).topics
         config = {"cleanup.policy": "delete", "retention.ms": "-1", "retention.bytes": "-1"}
-        wanted = [NewTopic(t, 1, 1, config=config) for t in REGISTRY_TOPICS if t not in existing]
+        replicas = self.s.replication
+        wanted = [
+            NewTopic(t, 1, replicas, config=config) for t in REGISTRY_TOPICS if t not in existing
+        ]
         if not wanted:
             return
         for topic, future in admin.create_topics(wanted).items():
@@ -395,31 +400,12 @@ class LocalStack:
     def _launch(
         self, name: str, cmd: list[str], ready: Callable[[], bool], cwd: Path | None = None
     ) -> float:
-        log_path = self.run_dir / f"{name}.log"
-        self.report(f"starting {name} (log: {log_path}) ...")
-        started = time.monotonic()
-        with open(log_path, "ab") as log:
-            proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, cwd=cwd, start_new_session=True
-            )
-        (self.run_dir / f"{name}.pid").write_text(str(proc.pid))
-        deadline = started + self.s.start_timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
-                raise StackError(
-                    f"{name} exited with code {proc.returncode}: {_last_error(log_path)}"
-                )
-            if ready():
-                took = time.monotonic() - started
-                self.report(f"{name} ready in {took:.1f}s")
-                return took
-            time.sleep(0.2)
-        self._terminate(proc.pid)
-        (self.run_dir / f"{name}.pid").unlink(missing_ok=True)
-        raise StackError(
-            f"{name} did not become ready in {self.s.start_timeout:.0f}s: {_last_error(log_path)}"
-        )
+        return self._launch_all({name: cmd}, lambda _: ready(), cwd)
+
+    def _launch_all(
+        self, cmds: dict[str, list[str]], ready: Callable[[str], bool], cwd: Path | None = None
+    ) -> float:
+        return launch_all(self.run_dir, cmds, ready, self.s.start_timeout, self.report, cwd)
 
     def _pid(self, name: str) -> int | None:
         try:
@@ -437,23 +423,6 @@ class LocalStack:
         except OSError:
             return False
         return self.marker.encode() in cmdline
-
-    def _terminate(self, pid: int, grace: float = 30.0) -> None:
-        try:
-            os.kill(pid, signal.SIGTERM if grace > 0 else signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
-            if not _pid_running(pid):
-                return
-            time.sleep(0.1)
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            return
-        while _pid_running(pid):
-            time.sleep(0.05)
 
     def _require_tool(self, tool: str, what: str, envvar: str) -> str:
         found = shutil.which(tool)
@@ -486,14 +455,6 @@ def _cluster_id() -> str:
             return cluster_id
 
 
-def _pid_running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
 def _java_major(java: str) -> int:
     if not java or not Path(java).exists():
         return 0
@@ -505,14 +466,3 @@ def _java_major(java: str) -> int:
     result = subprocess.run([java, "-version"], capture_output=True, text=True, check=False)
     match = re.search(r'version "(\d+)', result.stderr)
     return int(match.group(1)) if match else 0
-
-
-def _last_error(log_path: Path) -> str:
-    try:
-        lines = log_path.read_text(errors="replace").splitlines()
-    except OSError:
-        return "no log"
-    for line in reversed(lines[-200:]):
-        if "ERROR" in line or "Exception" in line:
-            return line.strip()[:300]
-    return lines[-1].strip()[:300] if lines else "no output"

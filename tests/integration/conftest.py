@@ -273,15 +273,36 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """`sharebus <args>` as a user runs it: its own process, exit code, stdout, stderr;
     `env` adds SHAREBUS_* variables (SHAREBUS_SASL_USERNAME="bank-ccb")."""
+    return sharebus({**endpoints.env(), **env}, *args, stdin=stdin)
+
+
+def sharebus(
+    env: dict[str, str], *args: str, stdin: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    """`sharebus <args>` in its own process with exactly the environment `env`."""
     return subprocess.run(
         [sys.executable, "-m", "sharebus.cli", *args],
-        env={**endpoints.env(), **env},
+        env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         input=stdin,
-        timeout=300,
+        timeout=timeout,
         check=False,
+    )
+
+
+def start_cli(endpoints: Endpoints, *args: str) -> subprocess.Popen[str]:
+    """`sharebus <args>` started with pipes for stdin, stdout and stderr (text), for a test
+    that feeds it, signals it or stops what it talks to while it runs."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sharebus.cli", *args],
+        env=endpoints.env(),
+        cwd=PROJECT_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

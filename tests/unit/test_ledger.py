@@ -41,3 +41,25 @@ def test_with_nothing_open_every_handled_line_is_settled(tmp_path: Path) -> None
     rejects.close()
     assert ledger.settled_through == 2
     assert not rejects.path.exists()
+
+
+def test_lines_not_confirmed_are_counted_as_unknown(tmp_path: Path) -> None:
+    """A stop counts what has no delivery report, and what failed without saying whether
+    the broker wrote it: both are unknown, not "not delivered"."""
+    ledger = Ledger(Rejects(tmp_path / "r.jsonl"))
+    for n in (1, 2, 3, 4):
+        ledger.sent(f"e{n}", n, f"line {n}")
+    ledger.on_delivery("e1", None)
+    ledger.on_delivery("e2", KafkaError(KafkaError._MSG_TIMED_OUT))
+    assert (ledger.delivered, ledger.unconfirmed) == (1, 3)
+
+
+def test_two_lines_with_one_id_of_their_own_are_both_followed(tmp_path: Path) -> None:
+    ledger = Ledger(Rejects(tmp_path / "r.jsonl"))
+    ledger.sent("same", 1, "a")
+    ledger.sent("same", 2, "b")
+    ledger.handled(2)
+    ledger.on_delivery("same", None)
+    assert (ledger.unconfirmed, ledger.settled_through) == (1, 1)
+    ledger.on_delivery("same", None)
+    assert (ledger.delivered, ledger.last_delivered, ledger.unconfirmed) == (2, 2, 0)
