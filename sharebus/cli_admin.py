@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 
 from sharebus.cli_common import friendly
-from sharebus.errors import SharebusError
+from sharebus.errors import SharebusError, UsageError
 from sharebus.probe import require
 
 if TYPE_CHECKING:
@@ -67,10 +67,13 @@ def _plan(
     in_force = read_current()
     gov = governance_from_dir(governance, catalog) if governance else in_force
     if governance is None and in_force.version == 0:
-        raise SharebusError(
-            "no governance in force on the cluster: `sharebus governance apply <folder>`"
-            " first, or plan from a folder with --governance"
-        )
+        # A new cluster: the source and system topics need no governance; bank topics
+        # follow the first `governance apply` (and the workers create them anyway).
+        err.print(
+            "note: no governance in force yet: source and system topics only"
+            " (bank topics follow `sharebus governance apply <folder>`)",
+            markup=False, highlight=False, soft_wrap=True,
+        )  # fmt: skip
     desired = desired_topics(catalog, gov.agreements.values(), partitions)
     result = plan(desired, cluster)
     granted = {s.name for s in desired_topics(catalog, in_force.agreements.values(), partitions)}
@@ -134,6 +137,11 @@ def topics_apply(
     from sharebus.settings import get_kafka_settings
 
     result, topics, protected, gov = _plan(governance, partitions)
+    if prune and governance is None and gov.version == 0:
+        raise UsageError(
+            "--prune with no governance in force would delete every bank topic:"
+            " `sharebus governance apply <folder>` first, or prune from a folder with --governance"
+        )
     for name in protected:
         say(f"kept {name}: granted by an agreement in force, never pruned")
     if prune and result.extra:

@@ -45,6 +45,7 @@ def write(
 ) -> int:
     """Write `records` as one new governance version, atomically; return the version."""
     settings = settings or get_kafka_settings()
+    ensure_topics(settings)
     version = new_version()
     producer = Producer(
         {
@@ -115,6 +116,14 @@ def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -
 
     settings = settings or get_kafka_settings()
     check_readable(settings, names.GOVERNANCE_TOPICS)
+    missing = _missing(settings)
+    if len(missing) == len(names.GOVERNANCE_TOPICS):
+        return Governance()  # a new cluster: nothing was ever applied
+    if missing:
+        raise GovernanceError(
+            f"governance topics missing: {', '.join(missing)} (deleted?);"
+            " `sharebus topics apply` creates them again"
+        )
     feed = GovernanceFeed(settings.librdkafka())
     feed.start()
     try:
@@ -123,6 +132,25 @@ def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -
         return feed.current
     finally:
         feed.stop()
+
+
+def _missing(settings: KafkaSettings) -> list[str]:
+    from confluent_kafka.admin import AdminClient
+
+    try:
+        found = AdminClient(settings.librdkafka()).list_topics(timeout=10).topics
+    except KafkaException as exc:
+        raise GovernanceError(f"governance topics not listed: {exc.args[0].str()}") from exc
+    return [t for t in names.GOVERNANCE_TOPICS if t not in found or found[t].error is not None]
+
+
+def ensure_topics(settings: KafkaSettings) -> None:
+    """The governance topics, created when missing: the first apply on a new cluster
+    needs no `topics apply` before it."""
+    from sharebus.topics import Topics, system_specs
+
+    wanted = set(names.GOVERNANCE_TOPICS)
+    Topics(settings).ensure([s for s in system_specs() if s.name in wanted])
 
 
 def plan_folder(directory: Path, settings: KafkaSettings | None = None) -> tuple[Plan, Governance]:

@@ -146,6 +146,7 @@ def test_an_unknown_encoding_is_a_usage_error(endpoints: Endpoints, tmp_path: Pa
     assert result.stderr.strip() == "error: unknown encoding 'klingon': use utf-8, gb18030 or gbk"
 
 
+@pytest.mark.usefixtures("sample_governance")  # explain judges for a bank in force
 def test_explain_rejects_what_publish_rejects_with_the_same_reasons(
     endpoints: Endpoints, topics: None, tmp_path: Path
 ) -> None:

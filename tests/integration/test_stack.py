@@ -60,6 +60,7 @@ def test_up_twice_then_down_leaves_no_process(endpoints: object, stack_env: dict
         status = sharebus(stack_env, "status")
         assert "kafka     running" in status.stdout
         assert "registry  running" in status.stdout
+        new_cluster_takes_the_readmes_commands(stack_env)
     finally:
         down = sharebus(stack_env, "down")
     assert down.returncode == 0, down.stderr
@@ -67,6 +68,26 @@ def test_up_twice_then_down_leaves_no_process(endpoints: object, stack_env: dict
     assert ours(marker) == []
     after = sharebus(stack_env, "status")
     assert "nothing running" in after.stdout
+
+
+def new_cluster_takes_the_readmes_commands(env: dict[str, str]) -> None:
+    """On a cluster nothing was applied to: topics plan says only sources and system
+    topics, governance apply needs no topics apply before it, and topics apply then makes
+    the bank topics (each at once, not after a wait for governance topics)."""
+    plan = sharebus(env, "topics", "plan")
+    assert plan.returncode == 0, plan.stderr
+    assert "no governance in force yet" in plan.stderr
+    assert "bank." not in plan.stdout and "create  pub.tax.payment-record" in plan.stdout
+    prune = sharebus(env, "topics", "apply", "--prune")
+    assert prune.returncode == 2 and "would delete every bank topic" in prune.stderr
+    applied = sharebus(env, "governance", "apply", "examples/governance")
+    assert applied.returncode == 0, applied.stderr
+    assert "applied governance version" in applied.stdout
+    topics = sharebus(env, "topics", "apply")
+    assert topics.returncode == 0, topics.stderr
+    assert "created bank.ccb.tax.payment-record" in topics.stdout
+    status = sharebus(env, "status")
+    assert "governance       version" in status.stdout, status.stdout
 
 
 def test_port_taken_is_one_line_and_non_zero(stack_env: dict[str, str]) -> None:
