@@ -46,7 +46,7 @@ from sharebus import demo_scene as scene
 from sharebus.demo_banks import KINDS, BankReader, delete_groups, start_at_end
 from sharebus.demo_report import print_report, write_report
 from sharebus.demo_tally import AuditTally
-from sharebus.demo_traffic import Traffic
+from sharebus.demo_traffic import AGENCY_SHARE, Traffic
 from sharebus.demo_view import View
 from sharebus.errors import SharebusError
 from sharebus.governance_log import apply_folder, read_current
@@ -198,7 +198,7 @@ class Demo:
             "run_id": self.run_id,
             "seconds": self.options.seconds,
             "worker_group": self.group,
-            "published": dict(self.traffic.published),
+            "published": {a: self.traffic.published[a] for a in AGENCY_SHARE},
             "published_total": self.traffic.total,
             "delivered_total": sum(tally.delivered.values()),
             "denied_total": sum(tally.denials().values()),

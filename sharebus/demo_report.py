@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -29,14 +30,14 @@ def write_report(summary: dict[str, Any], folder: Path) -> Path:
     return page
 
 
-def bank_table(summary: dict[str, Any], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
+def bank_table(summary: dict[str, Any]) -> Table:
+    """Per bank, what its handler received and what the audit says was delivered: numbers
+    only, so that it fits 80 columns without cutting a word."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     for name in ("bank", "received", "backfill", "retractions", "tombstones", "audit", "denied"):
-        table.add_column(name, justify="left" if name == "bank" else "right")
-    table.add_column("why denied")
+        table.add_column(name, justify="left" if name == "bank" else "right", no_wrap=True)
     for bank, b in summary["banks"].items():
         got = b["handler"]
-        why = ", ".join(f"{r} {n:,}" for r, n in sorted(b["denied"].items()))
         table.add_row(
             bank,
             f"{got['change']:,}",
@@ -45,15 +46,27 @@ def bank_table(summary: dict[str, Any], title: str) -> Table:
             f"{got['tombstone']:,}",
             f"{b['audit_delivered']:,}" + ("" if b["matched"] else " ≠"),
             f"{sum(b['denied'].values()):,}",
-            why or "-",
         )
+    return table
+
+
+def denial_table(summary: dict[str, Any]) -> Table:
+    """Denials by reason (rows) and bank (columns)."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("denied because", no_wrap=True)
+    for bank in summary["banks"]:
+        table.add_column(bank, justify="right", no_wrap=True)
+    for reason in sorted(summary["denials"]):
+        counts = [b["denied"].get(reason, 0) for b in summary["banks"].values()]
+        table.add_row(reason, *(f"{n:,}" for n in counts))
     return table
 
 
 def print_report(summary: dict[str, Any], page: Path, console: Console) -> None:
     """The report on the terminal; off a terminal, as whole lines (no table cut to a width)."""
     if console.is_terminal:
-        console.print(bank_table(summary, f"sharebus demo {summary['run_id']}: what each bank got"))
+        console.print(f"sharebus demo {summary['run_id']}: what each bank got", highlight=False)
+        console.print(bank_table(summary), denial_table(summary))
     else:
         for bank, b in summary["banks"].items():
             got = b["handler"]

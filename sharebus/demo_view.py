@@ -15,7 +15,7 @@ from rich.table import Table
 
 from schemas import names
 from sharebus.demo_banks import lag
-from sharebus.demo_report import bank_table
+from sharebus.demo_report import bank_table, denial_table
 from sharebus.demo_tally import end_offsets
 from sharebus.demo_traffic import AGENCY_SHARE
 
@@ -43,17 +43,23 @@ class Rates:
 
 
 def render(summary: dict[str, Any], rates: dict[str, float], status: dict[str, Any]) -> Group:
-    """The live view: agencies, banks, workers' lag and dead letters, what happened."""
-    agencies = Table(title=f"agencies ({status['elapsed']:.0f}s of {summary['seconds']}s)")
-    agencies.add_column("agency")
-    agencies.add_column("events/s", justify="right")
-    agencies.add_column("published", justify="right")
-    for agency, n in summary["published"].items():
-        agencies.add_row(agency, f"{rates.get(agency, 0.0):.1f}", f"{n:,}")
-    banks = bank_table(summary, "banks: received by their handlers; decided, from the audit")
+    """The live view, in about 24 lines of 80 columns: agencies, banks, denials, the
+    workers' lag and dead letters, the last governance changes."""
+    agencies = Table(box=None, pad_edge=False)
+    agencies.add_column(f"{status['elapsed']:.0f}s/{summary['seconds']:.0f}s", no_wrap=True)
+    for agency in summary["published"]:
+        agencies.add_column(agency, justify="right", no_wrap=True)
+    agencies.add_row("events/s", *(f"{rates.get(a, 0.0):.1f}" for a in summary["published"]))
+    agencies.add_row("published", *(f"{n:,}" for n in summary["published"].values()))
     lag = "?" if status["lag"] is None else f"{status['lag']:,}"
     footer = f"workers' lag {lag} events; dead letters +{status['dlq']:,}"
-    return Group(agencies, banks, footer, *summary["timeline"][-6:])
+    return Group(
+        agencies,
+        bank_table(summary),
+        denial_table(summary),
+        footer,
+        *summary["timeline"][-2:],
+    )
 
 
 def line(summary: dict[str, Any], status: dict[str, Any]) -> str:
