@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 .PHONY: help install up down status demo test check lint types unit integration faults soak bench clean
 
 help:
-	@echo "make demo    start the stack and run agencies -> workers -> banks with a summary"
+	@echo "make demo    start the stack, run the programme for a minute, write a report"
 	@echo "make test    lint, types and the whole test suite against the real broker and registry"
 	@echo "make up | down | status    the local Kafka + registry stack (make up BROKERS=3: a cluster)"
 	@echo "make bench   publish and decision figures next to a baseline"

@@ -6,11 +6,13 @@ non-zero exit, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import sys
 import time
 from importlib.metadata import version
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -196,14 +198,34 @@ def backfill(
 @app.command()
 @friendly
 def demo(
-    records: Annotated[int, typer.Option(min=1, help="records published per category")] = 100,
+    seconds: Annotated[float, typer.Option(min=5, help="how long the agencies publish")] = 60,
+    rate: Annotated[float, typer.Option(min=1, help="events a second, all agencies together")] = 40,
+    enterprises: Annotated[
+        int, typer.Option(min=10, max=1000, help="enterprises the records are about")
+    ] = 1000,
+    workers: Annotated[int, typer.Option(min=1, max=4, help="worker processes")] = 1,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="report folder (default .stack/demo)")
+    ] = None,
+    plain: Annotated[
+        bool,
+        typer.Option(help="progress lines instead of the live view (the default off a terminal)"),
+    ] = False,
 ) -> None:
-    """Agencies publish, a worker enforces the agreements, banks receive: with a summary."""
-    from sharebus.demo import run_demo
+    """The programme for a minute: agencies publish, workers enforce, banks consume;
+    a consent revoked, an agreement suspended and reinstated, a late bank backfilled.
+    Ends with a report (terminal, HTML and JSON) and stops what it started."""
+    import os
+
+    from sharebus.demo import DemoOptions, run_demo
     from sharebus.probe import require
 
     require(kafka=True, registry=True)
-    run_demo(records, out)
+    live = out.is_terminal and not plain and os.environ.get("CI", "").lower() not in ("1", "true")
+    options = DemoOptions(seconds, rate, enterprises, workers, live=live)
+    if out_dir is not None:
+        options = dataclasses.replace(options, out=out_dir)
+    run_demo(options, out)
 
 
 def main() -> None:
