@@ -24,13 +24,13 @@ from typing import Any
 from confluent_kafka import Producer
 
 from bench.worker import bench_worker
+from foundation.settings import get_kafka_settings, get_worker_settings
 from governance.decision import Event, decide
 from governance.loader import governance_from_dir
+from governance.topics import Topics, source_spec
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
-from sharebus.settings import get_kafka_settings, get_worker_settings
-from sharebus.topics import Topics, source_spec
+from synthetic.generate import population, records
 
 CATEGORY = "tax.payment-record"
 

@@ -30,16 +30,16 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from foundation.settings import PROJECT_ROOT, KafkaSettings, get_worker_settings
+from governance.topics import Topics, TopicSpec
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
 from sharebus.governance_log import read_current
-from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_worker_settings
-from sharebus.topics import Topics, TopicSpec
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source
 from streams.pipeline import OUTPUT_PRODUCER
 from streams.profile_feed import ProfileFeed
+from synthetic.generate import population, records
 
 SCRATCH = "bench.passthrough"
 

@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from consumers.grants import GrantView
+from foundation import headers as h
 from governance.bank_schema import bank_schema
 from governance.models import Governance
+from governance.topics import DAY_MS
 from schemas.catalog import Catalog
-from sharebus import headers as h
-from sharebus.topics import DAY_MS
 
 AVRO = "application/vnd.apache.avro;version=1.9.0"
 BINDING = "0.5.0"

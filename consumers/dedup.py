@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from sharebus import headers as h
+from foundation import headers as h
 
 FORMAT = 1
 

@@ -19,8 +19,8 @@ from enum import StrEnum
 from typing import Any
 
 from consumers.dedup import SourcePosition
+from foundation import headers as h
 from schemas import names
-from sharebus import headers as h
 
 
 class Kind(StrEnum):

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from foundation.errors import SharebusError, UsageError
 from governance.decision import delivered_fields
 from governance.models import Agreement, Governance, Grant, Status
 from schemas import names
 from schemas.catalog import Catalog
-from sharebus.errors import SharebusError, UsageError
 
 
 class NotGrantedError(SharebusError):

@@ -25,13 +25,13 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, Message, Top
 
 from consumers.dedup import Watermarks
 from consumers.events import BankEvent, Kind, from_message
+from foundation import headers as h
+from foundation.errors import SharebusError
+from foundation.kafka_errors import refusal
+from foundation.settings import KafkaSettings, get_kafka_settings
 from schemas import names
 from schemas.errors import SchemaError
 from schemas.serde import AvroSerde, registry_client
-from sharebus import headers as h
-from sharebus.errors import SharebusError
-from sharebus.kafka_errors import refusal
-from sharebus.settings import KafkaSettings, get_kafka_settings
 
 Partition = tuple[str, int]
 # Dropped replays are committed lazily, with the next handled event or at this interval.

@@ -1,6 +1,6 @@
 """Errors of governance records, masks and row filters."""
 
-from sharebus.errors import SharebusError
+from foundation.errors import SharebusError
 
 
 class GovernanceError(SharebusError):

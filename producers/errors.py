@@ -1,6 +1,6 @@
 """Errors of the agency side."""
 
-from sharebus.errors import SharebusError
+from foundation.errors import SharebusError
 
 
 class PublishError(SharebusError):

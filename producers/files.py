@@ -18,12 +18,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from foundation.errors import UsageError
 from producers.coerce import coerce_record
 from producers.errors import PublishError
 from producers.ids import check_given_id
 from schemas.catalog import Category
 from schemas.envelope import OPS
-from sharebus.errors import UsageError
 
 ENVELOPE_KEYS = {"op", "before", "after"}
 # A line's own event id (the agency system's change id), in either form of a line and as

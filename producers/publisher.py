@@ -20,14 +20,14 @@ from typing import Any
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
+from foundation import headers as h
+from foundation.kafka_errors import refusal
+from foundation.settings import KafkaSettings, get_kafka_settings
 from producers.errors import PublishError
 from producers.validate import check_event
 from schemas.catalog import Catalog, Category, load_catalog
 from schemas.errors import UnknownCategoryError
 from schemas.serde import AvroSerde, registry_client
-from sharebus import headers as h
-from sharebus.kafka_errors import refusal
-from sharebus.settings import KafkaSettings, get_kafka_settings
 
 DeliveryCallback = Callable[[str, KafkaError | None], None]
 # librdkafka's own cap on one message when the producer config does not set one.

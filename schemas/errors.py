@@ -1,6 +1,6 @@
 """Errors of the data contract."""
 
-from sharebus.errors import SharebusError
+from foundation.errors import SharebusError
 
 
 class SchemaError(SharebusError):

@@ -1,3 +1,3 @@
-"""sharebus: the operator's side — CLI, settings, the local stack, provisioning."""
+"""sharebus: the top layer — the CLI of every party, the local stack, provisioning, the demo."""
 
 __version__ = "0.1.0"

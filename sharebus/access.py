@@ -26,10 +26,10 @@ from confluent_kafka.admin import (
 )
 from pydantic import SecretStr
 
-from sharebus.errors import SharebusError
-from sharebus.kafka_errors import cause
+from foundation.errors import SharebusError
+from foundation.kafka_errors import cause
+from foundation.settings import KafkaSettings
 from sharebus.principals import Acl
-from sharebus.settings import KafkaSettings
 
 Report = Callable[[str], None]
 SCRAM_ITERATIONS = 8192

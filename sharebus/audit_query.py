@@ -14,11 +14,11 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
+from foundation.errors import SharebusError, UsageError
+from foundation.reading import read_to_end
+from foundation.settings import KafkaSettings
 from schemas import names
 from schemas.serde import AvroSerde, registry_client
-from sharebus.errors import SharebusError, UsageError
-from sharebus.reading import read_to_end
-from sharebus.settings import KafkaSettings
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 TIMEOUT = 10.0

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from foundation import headers as h
+from foundation.probe import require
+from foundation.reading import read_to_end
+from foundation.settings import KafkaSettings, get_kafka_settings
 from schemas import names
 from schemas.serde import AvroSerde, registry_client
-from sharebus import headers as h
 from sharebus.cli_common import friendly
-from sharebus.probe import require
-from sharebus.reading import read_to_end
-from sharebus.settings import KafkaSettings, get_kafka_settings
 from streams.audit_chain import verify
 
 audit_app = typer.Typer(help="The audit: who received what, and whether it is intact.")

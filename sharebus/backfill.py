@@ -20,15 +20,15 @@ from typing import Any
 
 from confluent_kafka import Producer
 
+from foundation import headers as h
+from foundation.errors import SharebusError, UsageError
+from foundation.reading import TopicMissingError, read_to_end
+from foundation.settings import KafkaSettings, WorkerSettings
 from governance.models import Governance
+from governance.topics import Topics, bank_spec
 from schemas import names
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, encode_with, registry_client
-from sharebus import headers as h
-from sharebus.errors import SharebusError, UsageError
-from sharebus.reading import TopicMissingError, read_to_end
-from sharebus.settings import KafkaSettings, WorkerSettings
-from sharebus.topics import Topics, bank_spec
 from streams.fanout import Decoded, FanOut, Outgoing, Source
 from streams.profile_feed import ProfileFeed
 

@@ -21,17 +21,17 @@ from rich.console import Console
 # Typer carries its own copy of click; its usage errors are these classes.
 from typer._click import exceptions as click
 
-from consumers.cli import consume
-from consumers.docs_cli import docs_app, grants
-from producers.cli import generate, publish
+from foundation.errors import SharebusError
 from sharebus.audit_verify import audit_app
 from sharebus.cli_access import acl_app, client_config, principals_app
 from sharebus.cli_admin import schemas_app, topics_app
 from sharebus.cli_catalog import catalog_app, parties_cmd
 from sharebus.cli_common import fail, friendly
+from sharebus.cli_consume import consume
+from sharebus.cli_docs import docs_app, grants
 from sharebus.cli_ops import audit_query_cmd, kafka, status
+from sharebus.cli_publish import generate, publish
 from sharebus.dlq_cmd import dlq_app
-from sharebus.errors import SharebusError
 from sharebus.governance_cmd import consent_app, explain, governance_app
 
 app = typer.Typer(
@@ -91,7 +91,7 @@ def _root(
 @friendly
 def up() -> None:
     """Start the local Kafka broker and schema registry (downloads the jars once)."""
-    from sharebus.settings import get_stack_settings
+    from foundation.settings import get_stack_settings
     from sharebus.stack.local import LocalStack
 
     stack = LocalStack(get_stack_settings(), report=out.print)
@@ -106,7 +106,7 @@ def up() -> None:
 @friendly
 def down() -> None:
     """Stop the processes `sharebus up` started."""
-    from sharebus.settings import get_stack_settings
+    from foundation.settings import get_stack_settings
     from sharebus.stack.local import LocalStack
 
     stack = LocalStack(get_stack_settings(), report=out.print)
@@ -137,10 +137,10 @@ def worker(
     waited for; SIGTERM or Ctrl-C stops the worker within seconds in any state. When the
     default port is taken (another worker on this host), a free one is chosen.
     """
-    from sharebus.faust_broker import check_can_run
+    from foundation.faust_broker import check_can_run
+    from foundation.settings import get_kafka_settings, get_worker_settings
+    from governance.topics import TopicError, Topics, system_specs
     from sharebus.governance_log import read_current
-    from sharebus.settings import get_kafka_settings, get_worker_settings
-    from sharebus.topics import TopicError, Topics, system_specs
     from sharebus.worker_start import QuietWorker, check_hash_keys, with_status_port
     from streams.app import create_app
 
@@ -182,9 +182,9 @@ def backfill(
 
     Uses the governance in force and the workers' mask keys (SHAREBUS_WORKER_MASK_KEYS);
     running it again adds only what changed since (the subscriber drops the rest)."""
+    from foundation.settings import get_kafka_settings, get_worker_settings
     from sharebus.backfill import backfill as run_backfill
     from sharebus.governance_log import read_current
-    from sharebus.settings import get_kafka_settings, get_worker_settings
 
     kafka = get_kafka_settings()
     tallies = run_backfill(
@@ -217,8 +217,8 @@ def demo(
     Ends with a report (terminal, HTML and JSON) and stops what it started."""
     import os
 
+    from foundation.probe import require
     from sharebus.demo import DemoOptions, run_demo
-    from sharebus.probe import require
 
     require(kafka=True, registry=True)
     live = out.is_terminal and not plain and os.environ.get("CI", "").lower() not in ("1", "true")

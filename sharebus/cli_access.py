@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from foundation.errors import SharebusError
 from sharebus.cli_common import friendly
-from sharebus.errors import SharebusError
 
 if TYPE_CHECKING:
     from sharebus.access import AclPlan
@@ -54,9 +54,9 @@ def _parties(folder: Path | None) -> tuple[list[str], list[str]]:
 def principals_apply(governance: GovernanceDir = None) -> None:
     """Create each party's SCRAM user (or set its password): from
     SHAREBUS_PRINCIPAL_PASSWORDS, else generated into the stack's secrets file (0600)."""
+    from foundation.settings import PrincipalSettings, get_kafka_settings, get_stack_settings
     from sharebus.access import Access
     from sharebus.principals import principals
-    from sharebus.settings import PrincipalSettings, get_kafka_settings, get_stack_settings
 
     given = PrincipalSettings().passwords
     secrets = get_stack_settings().secrets()
@@ -93,8 +93,8 @@ def acl_plan(
 @friendly
 def acl_apply(governance: GovernanceDir = None) -> None:
     """Converge the cluster's ACLs to the derived ones (adds, and removes the others)."""
+    from foundation.settings import get_kafka_settings
     from sharebus.access import Access
-    from sharebus.settings import get_kafka_settings
 
     plan = _plan(governance)
     Access(get_kafka_settings()).apply(plan, report=out.print)
@@ -117,8 +117,8 @@ def _derived(governance: Path | None) -> frozenset[Acl]:
 
 
 def _plan(governance: Path | None) -> AclPlan:
+    from foundation.settings import get_kafka_settings
     from sharebus.access import Access
-    from sharebus.settings import get_kafka_settings
 
     return Access(get_kafka_settings()).plan(_derived(governance))
 
@@ -138,8 +138,8 @@ def client_config(
 ) -> None:
     """Write a client properties file for plain Kafka tools, as the principal of the
     settings (SHAREBUS_SASL_USERNAME; the local stack's admin when unset)."""
-    from sharebus.secrets import write_private
-    from sharebus.settings import get_kafka_settings
+    from foundation.secrets import write_private
+    from foundation.settings import get_kafka_settings
 
     kafka = get_kafka_settings()
     if tool is ToolFormat.java:

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from foundation.errors import SharebusError, UsageError
+from foundation.probe import require
 from sharebus.cli_common import friendly
-from sharebus.errors import SharebusError, UsageError
-from sharebus.probe import require
 
 if TYPE_CHECKING:
     from governance.models import Governance as GovernanceState
-    from sharebus.topics import Plan, Topics
+    from governance.topics import Plan, Topics
 
 topics_app = typer.Typer(
     help="Topics as code: the catalog's and the agreements' topics on the cluster.",
@@ -56,9 +56,9 @@ def _plan(
     """The plan, the admin, the extra topics an agreement in force still grants, and the
     governance planned from."""
     from governance.loader import governance_from_dir
+    from governance.topics import Topics, desired_topics, plan
     from schemas.catalog import load_catalog
     from sharebus.governance_log import read_current
-    from sharebus.topics import Topics, desired_topics, plan
 
     catalog = load_catalog()
     require(kafka=True)
@@ -132,9 +132,9 @@ def topics_apply(
     """Create missing topics, add partitions, set managed configs; delete extras with --prune;
     register every bank topic's schema (before its first delivery)."""
     from consumers.subjects import register_bank_subjects
+    from foundation.settings import get_kafka_settings
     from schemas.catalog import load_catalog
     from schemas.serde import AvroSerde, registry_client
-    from sharebus.settings import get_kafka_settings
 
     result, topics, protected, gov = _plan(governance, partitions)
     if prune and governance is None and gov.version == 0:
@@ -172,10 +172,10 @@ def topics_apply(
 @friendly
 def schemas_register() -> None:
     """Register every category's envelope, its subject set to BACKWARD compatibility."""
+    from foundation.settings import get_kafka_settings
     from schemas.catalog import load_catalog
     from schemas.registry import COMPATIBILITY, register_all
     from schemas.serde import registry_client
-    from sharebus.settings import get_kafka_settings
 
     require(registry=True)
     registered = register_all(load_catalog(), registry_client(get_kafka_settings().registry()))
@@ -192,10 +192,10 @@ def schemas_register() -> None:
 @friendly
 def schemas_check() -> None:
     """Ask the registry whether every registered subject accepts the local envelope."""
+    from foundation.settings import get_kafka_settings
     from schemas.catalog import load_catalog
     from schemas.registry import check_all, registered_subjects
     from schemas.serde import registry_client
-    from sharebus.settings import get_kafka_settings
 
     catalog = load_catalog()
     require(registry=True)

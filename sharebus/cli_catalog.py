@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from foundation.errors import UsageError
+from foundation.probe import require
 from sharebus.cli_common import friendly
-from sharebus.errors import UsageError
 from sharebus.parties import parties
-from sharebus.probe import require
 
 catalog_app = typer.Typer(help="The categories of data the bus carries.", no_args_is_help=True)
 AsJson = Annotated[bool, typer.Option("--json", help="JSON on stdout")]

@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from foundation import logs
+from foundation.errors import SharebusError, UsageError
 from schemas.errors import UnknownCategoryError
-from sharebus import logs
-from sharebus.errors import SharebusError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 err = Console(stderr=True, soft_wrap=True)

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from foundation.errors import UsageError
+from foundation.probe import require
 from sharebus.cli_common import friendly
-from sharebus.errors import UsageError
-from sharebus.probe import require
 
 out = Console(soft_wrap=True)
 
@@ -27,7 +27,7 @@ def status(
     force, dead letters, and the lag of the workers' and the banks' consumer groups.
 
     Exits 1 when the broker or the registry does not answer."""
-    from sharebus.settings import get_kafka_settings, get_stack_settings, get_worker_settings
+    from foundation.settings import get_kafka_settings, get_stack_settings, get_worker_settings
     from sharebus.status import collect
     from sharebus.status_text import render
 
@@ -51,8 +51,8 @@ def kafka(
 ) -> None:
     """Run one of Kafka's own tools against the configured cluster, e.g.
     `sharebus kafka kafka-consumer-groups --list`; its options pass through unchanged."""
+    from foundation.settings import get_kafka_settings, get_stack_settings
     from sharebus.kafka_tools import run
-    from sharebus.settings import get_kafka_settings, get_stack_settings
 
     if not {"--help", "--version"} & set(ctx.args):
         require(kafka=True)
@@ -74,10 +74,10 @@ def audit_query_cmd(
 
     Each decision of the audit about the enterprise: the bank, the agreement and purpose,
     the fields received, masked and withheld, or the reason nothing was sent."""
+    from foundation.settings import get_kafka_settings
     from schemas.uscc import problem
     from sharebus.audit_query import parse_since, query
     from sharebus.parties import known
-    from sharebus.settings import get_kafka_settings
 
     bad = problem(uscc)
     if bad:

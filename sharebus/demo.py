@@ -37,28 +37,28 @@ from typing import Any
 
 from rich.console import Console
 
-from governance.loader import governance_from_dir
-from governance.models import Status
-from schemas import names
-from schemas.catalog import load_catalog
-from schemas.generate import population
-from sharebus import demo_scene as scene
-from sharebus.demo_banks import KINDS, BankReader, delete_groups, start_at_end
-from sharebus.demo_report import print_report, write_report
-from sharebus.demo_tally import AuditTally
-from sharebus.demo_traffic import AGENCY_SHARE, Traffic
-from sharebus.demo_view import View
-from sharebus.errors import SharebusError
-from sharebus.governance_log import apply_folder, read_current
-from sharebus.principals import agency_principal, bank_principal
-from sharebus.settings import (
+from foundation.errors import SharebusError
+from foundation.settings import (
     PROJECT_ROOT,
     KafkaSettings,
     WorkerSettings,
     get_kafka_settings,
     get_worker_settings,
 )
-from sharebus.topics import Topics, desired_topics
+from governance.loader import governance_from_dir
+from governance.models import Status
+from governance.topics import Topics, desired_topics
+from schemas import names
+from schemas.catalog import load_catalog
+from sharebus import demo_scene as scene
+from sharebus.demo_banks import KINDS, BankReader, delete_groups, start_at_end
+from sharebus.demo_report import print_report, write_report
+from sharebus.demo_tally import AuditTally
+from sharebus.demo_traffic import AGENCY_SHARE, Traffic
+from sharebus.demo_view import View
+from sharebus.governance_log import apply_folder, read_current
+from sharebus.principals import agency_principal, bank_principal
+from synthetic.generate import population
 
 POPULATION = 1000  # the sample consents name enterprises of population(1000, seed=7)
 WORKER_PRINCIPAL = "sharebus-worker"

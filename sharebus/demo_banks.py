@@ -22,7 +22,7 @@ from confluent_kafka.admin import AdminClient
 
 from consumers.events import BankEvent, Kind
 from consumers.subscriber import Subscriber
-from sharebus.settings import KafkaSettings
+from foundation.settings import KafkaSettings
 
 LIVE, BACKFILL, RETRACTION, TOMBSTONE = "change", "backfill", "retraction", "tombstone"
 KINDS = (LIVE, BACKFILL, RETRACTION, TOMBSTONE)

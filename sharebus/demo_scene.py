@@ -16,11 +16,11 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from foundation.settings import KafkaSettings, WorkerSettings
 from governance.models import Consent, Governance, Status
 from governance.reconcile import consent_event
 from sharebus.backfill import Tally, backfill
 from sharebus.governance_log import apply_folder, read_current, write
-from sharebus.settings import KafkaSettings, WorkerSettings
 
 SUSPENDED = "ccb-inclusive-2026"
 LATE = "bosc-supply-chain-2026"

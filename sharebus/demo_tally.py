@@ -16,9 +16,9 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
+from foundation.settings import KafkaSettings
 from schemas import names
 from schemas.serde import AvroSerde, registry_client
-from sharebus.settings import KafkaSettings
 
 REASONS = (
     "not-entrusted",

@@ -18,7 +18,7 @@ from typing import Any
 
 from producers.publisher import Publisher
 from schemas.catalog import Catalog, Category
-from schemas.generate import Enterprise, records
+from synthetic.generate import Enterprise, records
 
 # Percent of the events per agency.
 AGENCY_SHARE = {

@@ -24,13 +24,13 @@ from confluent_kafka import (
 )
 from rich.console import Console
 
+from foundation import headers as h
+from foundation.errors import SharebusError
+from foundation.probe import require
+from foundation.reading import TopicMissingError, read_to_end
+from foundation.settings import KafkaSettings, get_kafka_settings
 from schemas import names
-from sharebus import headers as h
 from sharebus.cli_common import friendly
-from sharebus.errors import SharebusError
-from sharebus.probe import require
-from sharebus.reading import TopicMissingError, read_to_end
-from sharebus.settings import KafkaSettings, get_kafka_settings
 
 dlq_app = typer.Typer(help="Dead letters: list them by reason, replay them.", no_args_is_help=True)
 out = Console(soft_wrap=True)

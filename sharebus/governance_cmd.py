@@ -19,14 +19,14 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from foundation.errors import UsageError
+from foundation.probe import require
+from foundation.settings import get_kafka_settings, get_worker_settings
 from governance.errors import GovernanceError
 from governance.models import Consent, Governance
 from governance.reconcile import Plan, consent_event
 from sharebus.cli_common import friendly
-from sharebus.errors import UsageError
 from sharebus.governance_log import apply_folder, plan_folder, read_current, write
-from sharebus.probe import require
-from sharebus.settings import get_kafka_settings, get_worker_settings
 
 __all__ = ["consent_app", "explain", "governance_app", "read_current", "write"]
 

@@ -19,14 +19,14 @@ from typing import Any
 
 from confluent_kafka import KafkaException, Producer
 
+from foundation.kafka_errors import check_readable, kafka_error, refusal
+from foundation.settings import KafkaSettings, get_kafka_settings
 from governance import codec
 from governance.errors import GovernanceError
 from governance.models import Governance, VersionMark
 from governance.reconcile import Plan, plan, written
 from schemas import names
-from sharebus.kafka_errors import check_readable, kafka_error, refusal
 from sharebus.principals import GOVERNANCE_WRITER
-from sharebus.settings import KafkaSettings, get_kafka_settings
 
 TRANSACTIONAL_ID = GOVERNANCE_WRITER
 TIMEOUT = 30.0
@@ -147,7 +147,7 @@ def _missing(settings: KafkaSettings) -> list[str]:
 def ensure_topics(settings: KafkaSettings) -> None:
     """The governance topics, created when missing: the first apply on a new cluster
     needs no `topics apply` before it."""
-    from sharebus.topics import Topics, system_specs
+    from governance.topics import Topics, system_specs
 
     wanted = set(names.GOVERNANCE_TOPICS)
     Topics(settings).ensure([s for s in system_specs() if s.name in wanted])
@@ -155,8 +155,8 @@ def ensure_topics(settings: KafkaSettings) -> None:
 
 def plan_folder(directory: Path, settings: KafkaSettings | None = None) -> tuple[Plan, Governance]:
     """What applying `directory` would change, against the governance in force."""
+    from foundation.probe import require
     from governance.loader import load_governance
-    from sharebus.probe import require
 
     # The folder first (its problems need no cluster), then a broker that answers.
     desired, sources = load_governance(directory)

@@ -15,8 +15,8 @@ import tempfile
 from importlib import resources
 from pathlib import Path
 
-from sharebus.errors import ConfigError, UsageError
-from sharebus.settings import KafkaSettings, StackSettings
+from foundation.errors import ConfigError, UsageError
+from foundation.settings import KafkaSettings, StackSettings
 
 # tool -> (main class, the option that takes a client properties file)
 TOOLS = {

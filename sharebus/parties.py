@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sharebus.errors import UsageError
+from foundation.errors import UsageError
 
 
 @dataclass(frozen=True)

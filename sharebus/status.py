@@ -16,9 +16,9 @@ from typing import Any
 from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
+from foundation.probe import kafka_health, registry_health
+from foundation.settings import KafkaSettings, StackSettings
 from schemas import names
-from sharebus.probe import kafka_health, registry_health
-from sharebus.settings import KafkaSettings, StackSettings
 
 TIMEOUT = 10.0
 

@@ -15,9 +15,9 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from foundation.errors import ConfigError
+from foundation.settings import WorkerSettings
 from governance.models import Governance, Status
-from sharebus.errors import ConfigError
-from sharebus.settings import WorkerSettings
 from streams.app import Worker
 
 

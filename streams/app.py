@@ -19,11 +19,11 @@ from typing import Any
 
 import faust
 
+from foundation.faust_broker import faust_broker
+from foundation.probe import Health
+from foundation.settings import KafkaSettings, WorkerSettings
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
-from sharebus.faust_broker import faust_broker
-from sharebus.probe import Health
-from sharebus.settings import KafkaSettings, WorkerSettings
 from streams.fanout import FanOut
 from streams.governance_feed import GovernanceFeed
 from streams.health import ServiceHealth

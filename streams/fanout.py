@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from foundation import headers as h
 from governance.bank_schema import bank_schema
 from governance.cel import profile_from_registration
 from governance.decision import Decision, Event, Reason, decide
@@ -22,7 +23,6 @@ from schemas.catalog import Catalog
 from schemas.errors import RegistryUnavailable, SchemaError, UnknownSchemaError
 from schemas.serde import AvroSerde, encode_with, frame_id
 from schemas.system import audit_schema
-from sharebus import headers as h
 from streams.audit_chain import audit_partition
 
 REGISTRATION = "market.registration"

@@ -1,6 +1,6 @@
 """Is the broker there, is the registry there: for the worker's status and health pages.
 
-Probed with the operator commands' own checks (`sharebus.probe`), at most once per
+Probed with the operator commands' own checks (`foundation.probe`), at most once per
 `every` seconds however often the pages are asked for, in a thread of the web server's
 pool so that a broker that does not answer never stalls the pages' event loop.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 import time
 
-from sharebus.probe import Health, kafka_health, registry_health
-from sharebus.settings import KafkaSettings
+from foundation.probe import Health, kafka_health, registry_health
+from foundation.settings import KafkaSettings
 
 EVERY = 10.0
 TIMEOUT = 3.0

@@ -40,10 +40,10 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from foundation.settings import KafkaSettings, WorkerSettings
+from governance.topics import Topics, bank_spec
 from schemas import names
 from schemas.errors import RegistryUnavailable
-from sharebus.settings import KafkaSettings, WorkerSettings
-from sharebus.topics import Topics, bank_spec
 from streams.audit_chain import GENESIS, chain_of, seal
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source, profile_of
 from streams.feed import CompactedFeed

@@ -28,11 +28,11 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
+from foundation import headers as h
+from foundation.reading import read_to_end
 from governance.decision import Decision, Event, Reason
 from governance.models import Agreement, ConsentEvent, Governance, Grant, Status
 from schemas import names
-from sharebus import headers as h
-from sharebus.reading import read_to_end
 from streams.fanout import FanOut, Outgoing, Source
 from streams.murmur2 import partition_of
 

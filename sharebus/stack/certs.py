@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from sharebus.secrets import write_private
+from foundation.secrets import write_private
 
 BROKER_CN = "sharebus-broker"
 # Kafka's default SSL principal is the certificate's full subject.

@@ -23,10 +23,10 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
-from sharebus.errors import StackError
+from foundation.errors import StackError
+from foundation.secrets import write_private
+from foundation.settings import ADMIN, KafkaSettings, StackSettings, scram_jaas
 from sharebus.principals import REGISTRY, REGISTRY_GROUP_PREFIX, registry_acls
-from sharebus.secrets import write_private
-from sharebus.settings import ADMIN, KafkaSettings, StackSettings, scram_jaas
 from sharebus.stack.certs import StackCerts
 from sharebus.stack.nodes import Node, nodes_of, server_properties
 from sharebus.stack.processes import launch_all, terminate

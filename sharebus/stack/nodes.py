@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sharebus.settings import ADMIN, StackSettings, scram_jaas
+from foundation.settings import ADMIN, StackSettings, scram_jaas
 from sharebus.stack.certs import BROKER_PRINCIPAL, StackCerts
 
 
@@ -106,7 +106,7 @@ def _replication(settings: StackSettings) -> dict[str, str]:
         "share.coordinator.state.topic.min.isr": str(min_isr),
     }
     if settings.broker_count > 1:
-        # Topics created with replication -1 (sharebus/topics.py) take these.
+        # Topics created with replication -1 (governance/topics.py) take these.
         props["default.replication.factor"] = str(factor)
         props["min.insync.replicas"] = str(min_isr)
     return props

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sharebus.errors import StackError
+from foundation.errors import StackError
 
 # Seconds the last running node of a cluster is given once the others have stopped.
 LAST_NODE_GRACE = 5.0

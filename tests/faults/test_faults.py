@@ -22,19 +22,19 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
 
+from foundation.settings import KafkaSettings, get_stack_settings
 from governance.decision import Event, decide
+from governance.topics import Topics, desired_topics
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
 from schemas.serde import AvroSerde, encode_with, registry_client
 from sharebus.audit_verify import audit_entries
 from sharebus.governance_log import read_current
-from sharebus.settings import KafkaSettings, get_stack_settings
 from sharebus.stack.local import LocalStack
-from sharebus.topics import Topics, desired_topics
 from streams.audit_chain import verify
 from streams.fanout import profile_of
+from synthetic.generate import population, records
 from tests.integration.conftest import (
     TEST_MASK_KEYS,
     Endpoints,

@@ -8,10 +8,10 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
-from schemas.generate import Enterprise, population, records
-from sharebus.settings import KafkaSettings
+from synthetic.generate import Enterprise, population, records
 
 BANK = "bosc"
 CATEGORY = "court.judgment"

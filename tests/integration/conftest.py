@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
+from foundation.settings import PROJECT_ROOT, KafkaSettings, get_kafka_settings, get_stack_settings
 from schemas.catalog import load_catalog
-from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_kafka_settings, get_stack_settings
 from sharebus.stack.local import LocalStack
 
 pytestmark = pytest.mark.integration
@@ -135,8 +135,8 @@ def sample_governance(kafka_settings: KafkaSettings) -> int:
 def apply_sample(kafka_settings: KafkaSettings) -> int:
     """Reconcile the cluster to the sample folder; the version then in force."""
     from governance.loader import governance_from_dir
+    from governance.topics import Topics, desired_topics
     from sharebus.governance_log import apply_folder, read_current
-    from sharebus.topics import Topics, desired_topics
 
     gov = governance_from_dir(GOVERNANCE)
     Topics(kafka_settings).ensure(desired_topics(load_catalog(), list(gov.agreements.values())))

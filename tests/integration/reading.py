@@ -9,8 +9,8 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
+from foundation.settings import KafkaSettings
 from schemas.serde import AvroSerde, registry_client
-from sharebus.settings import KafkaSettings
 
 
 def end_offsets(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
@@ -147,8 +147,8 @@ def read_to_end(settings: KafkaSettings, start: list[TopicPartition]) -> list[Me
 def group_at_end(settings: KafkaSettings, group: str) -> None:
     """Start a new consumer group at the end of every source topic: a worker of it reads
     only what comes next."""
+    from governance.topics import Topics
     from schemas import names
-    from sharebus.topics import Topics
 
     sources = [t for t in Topics(settings).partitions() if t.startswith(names.SOURCE_PREFIX)]
     offsets = [tp for topic in sources for tp in end_offsets(settings, topic)]

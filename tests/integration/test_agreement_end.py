@@ -13,12 +13,12 @@ import pytest
 import yaml
 
 from consumers.subscriber import Subscriber
+from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import records
 from sharebus.governance_log import read_current
-from sharebus.settings import KafkaSettings
+from synthetic.generate import records
 from tests.integration.bank_flow import enterprises
 from tests.integration.conftest import (
     GOVERNANCE,

@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
+from foundation.settings import KafkaSettings
+from governance.topics import Topics, TopicSpec
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
 from schemas.system import audit_schema
 from sharebus.audit_verify import audit_entries
-from sharebus.settings import KafkaSettings
-from sharebus.topics import Topics, TopicSpec
 from streams.audit_chain import seal
+from synthetic.generate import population, records
 from tests.integration.conftest import Endpoints, WorkerProcess, run_cli
 from tests.integration.reading import audit_until, end_offsets
 

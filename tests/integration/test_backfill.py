@@ -16,14 +16,14 @@ import pytest
 import yaml
 
 from consumers.subscriber import Subscriber
+from foundation.settings import PROJECT_ROOT, KafkaSettings
 from governance.cel import profile_from_registration
 from governance.decision import Event, decide
 from governance.loader import governance_from_dir
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
-from schemas.generate import records
 from sharebus.governance_log import read_current
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
+from synthetic.generate import records
 from tests.integration.bank_flow import enterprises
 from tests.integration.conftest import (
     GOVERNANCE,

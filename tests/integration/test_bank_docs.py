@@ -20,11 +20,11 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from foundation.settings import PROJECT_ROOT, KafkaSettings
 from governance.bank_schema import bank_schema
 from governance.decision import delivered_fields
 from governance.loader import governance_from_dir
 from schemas.catalog import load_catalog
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
 from tests.integration.conftest import GOVERNANCE, Endpoints, run_cli
 
 SAMPLE = governance_from_dir(GOVERNANCE)

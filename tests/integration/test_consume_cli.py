@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
+from foundation.settings import PROJECT_ROOT, KafkaSettings
 from tests.integration.bank_flow import (
     BANK,
     CATEGORY,

@@ -7,13 +7,13 @@ import struct
 
 from confluent_kafka import Producer
 
+from foundation.settings import KafkaSettings
+from governance.topics import Topics, TopicSpec, system_specs
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
 from schemas.serde import AvroSerde, encode_with, registry_client
-from sharebus.settings import KafkaSettings
-from sharebus.topics import Topics, TopicSpec, system_specs
+from synthetic.generate import population, records
 from tests.integration.conftest import Endpoints, WorkerProcess, run_cli
 from tests.integration.reading import audit_until, end_offsets, header, read_since
 

@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sharebus.settings import KafkaSettings
+from foundation.settings import KafkaSettings
 from tests.integration.conftest import Endpoints, run_cli
 from tests.integration.reading import end_offsets, header, read_since
 

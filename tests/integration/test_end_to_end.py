@@ -12,11 +12,11 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from consumers.subscriber import Subscriber
+from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import Enterprise, population, records
-from sharebus.settings import KafkaSettings
+from synthetic.generate import Enterprise, population, records
 from tests.integration.conftest import WorkerProcess
 from tests.integration.reading import audit_until, end_offsets
 

@@ -20,14 +20,14 @@ from typing import Any
 
 from confluent_kafka import TopicPartition
 
+from foundation.settings import KafkaSettings
 from governance.models import Governance, Status
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import Enterprise, population, records
 from schemas.serde import AvroSerde, registry_client
 from sharebus.governance_log import read_current
-from sharebus.settings import KafkaSettings
+from synthetic.generate import Enterprise, population, records
 from tests.integration.conftest import TEST_MASK_KEYS, WorkerProcess
 from tests.integration.reading import audit_until, decoded, end_offsets, header, read_to_end
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from foundation.settings import KafkaSettings
+from governance.topics import Topics, bank_spec
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import records
 from sharebus.governance_log import read_current
-from sharebus.settings import KafkaSettings
-from sharebus.topics import Topics, bank_spec
+from synthetic.generate import records
 from tests.integration.conftest import (
     GOVERNANCE,
     Endpoints,

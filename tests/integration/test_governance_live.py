@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from foundation.settings import KafkaSettings
 from governance.loader import governance_from_dir
 from governance.models import Status
 from producers.coerce import to_json
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import Enterprise, population, records
 from sharebus.governance_log import read_current, write
-from sharebus.settings import KafkaSettings
+from synthetic.generate import Enterprise, population, records
 from tests.integration.conftest import (
     GOVERNANCE,
     Endpoints,

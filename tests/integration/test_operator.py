@@ -19,12 +19,12 @@ import pytest
 from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
+from foundation.settings import PROJECT_ROOT, KafkaSettings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import Enterprise, population, records
 from sharebus.governance_log import read_current
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
+from synthetic.generate import Enterprise, population, records
 from tests.integration.conftest import Endpoints, WorkerProcess, run_cli, wait_for
 from tests.integration.reading import audit_until, end_offsets
 

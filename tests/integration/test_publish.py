@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from foundation.settings import KafkaSettings
+from governance.topics import Topics, source_spec, system_specs
 from producers.coerce import to_json
 from producers.errors import PublishError
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
 from sharebus.cli import app
-from sharebus.settings import KafkaSettings
-from sharebus.topics import Topics, source_spec, system_specs
+from synthetic.generate import population, records
 from tests.integration.conftest import Endpoints, run_cli
 from tests.integration.reading import end_offsets, header, read_since
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
+from foundation.settings import KafkaSettings
+from governance.topics import Topics, source_spec, system_specs
 from producers.coerce import to_json
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
-from sharebus.settings import KafkaSettings
-from sharebus.topics import Topics, source_spec, system_specs
+from synthetic.generate import population, records
 from tests.integration.conftest import Endpoints, run_cli, start_cli
 from tests.integration.reading import decoded, end_offsets, read_since, read_to_end
 

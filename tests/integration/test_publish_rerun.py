@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from foundation.settings import KafkaSettings, get_stack_settings
+from governance.topics import Topics, source_spec
 from producers.coerce import to_json
 from producers.files import read_lines
 from producers.ids import event_id
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
-from sharebus.settings import KafkaSettings, get_stack_settings
 from sharebus.stack.local import LocalStack
-from sharebus.topics import Topics, source_spec
+from synthetic.generate import population, records
 from tests.integration.conftest import Endpoints, run_cli, start_cli
 from tests.integration.reading import end_offsets, header, read_since, read_to_end
 

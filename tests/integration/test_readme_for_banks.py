@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
+from foundation.settings import PROJECT_ROOT, KafkaSettings
 from tests.integration.bank_flow import EXPECTED, TOPIC, enterprises, publish_histories
 from tests.integration.conftest import Endpoints, WorkerProcess
 from tests.integration.reading import end_offsets, read_since

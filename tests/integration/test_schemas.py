@@ -11,12 +11,12 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from typer.testing import CliRunner
 
+from foundation.settings import KafkaSettings, get_kafka_settings
 from schemas.catalog import Catalog, Category, load_catalog
 from schemas.errors import RegistryError
 from schemas.registry import Problem, check_all, register_all
 from schemas.serde import registry_client
 from sharebus.cli_admin import schemas_app
-from sharebus.settings import KafkaSettings, get_kafka_settings
 
 BASE = load_catalog().get("tax.payment-record")
 NOWHERE = "http://127.0.0.1:1/apis/ccompat/v7"

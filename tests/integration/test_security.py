@@ -15,15 +15,15 @@ from confluent_kafka import Consumer, KafkaError, Producer
 from pydantic import SecretStr
 
 from consumers.subscriber import Subscriber
+from foundation.kafka_errors import refusal
+from foundation.settings import KafkaSettings, get_stack_settings
+from governance.topics import Topics
 from producers.errors import PublishError
 from producers.publisher import Publisher
 from schemas import names
-from schemas.generate import records
 from sharebus.access import Access
-from sharebus.kafka_errors import refusal
-from sharebus.settings import KafkaSettings, get_stack_settings
 from sharebus.stack.local import LocalStack
-from sharebus.topics import Topics
+from synthetic.generate import records
 from tests.integration.conftest import (
     Endpoints,
     WorkerProcess,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sharebus.settings import get_stack_settings
+from foundation.settings import get_stack_settings
 from tests.integration.conftest import sharebus
 
 

@@ -16,9 +16,9 @@ import pytest
 from confluent_kafka import Consumer, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource, ResourceType
 
-from sharebus.settings import KafkaSettings, StackSettings, get_stack_settings
+from foundation.settings import KafkaSettings, StackSettings, get_stack_settings
+from governance.topics import Topics, TopicSpec
 from sharebus.stack.local import LocalStack
-from sharebus.topics import Topics, TopicSpec
 from tests.integration.conftest import sharebus
 
 KEYS = [f"91310000MA{n:07d}X" for n in range(60)]

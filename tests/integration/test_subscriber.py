@@ -15,10 +15,10 @@ from confluent_kafka import Producer
 
 from consumers.events import BankEvent
 from consumers.subscriber import Subscriber
+from foundation.settings import PROJECT_ROOT, KafkaSettings
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
-from schemas.generate import Enterprise, records
-from sharebus.settings import PROJECT_ROOT, KafkaSettings
+from synthetic.generate import Enterprise, records
 from tests.integration.bank_flow import (
     BANK,
     CATEGORY,

@@ -7,11 +7,11 @@ import time
 
 from consumers.events import BankEvent
 from consumers.subscriber import Subscriber
+from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import records
-from sharebus.settings import KafkaSettings
+from synthetic.generate import records
 from tests.integration.bank_flow import enterprises
 from tests.integration.conftest import Endpoints, WorkerProcess, run_cli
 from tests.integration.reading import audit_until, end_offsets

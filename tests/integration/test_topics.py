@@ -12,11 +12,9 @@ import pytest
 from confluent_kafka.admin import AlterConfigOpType, ConfigEntry, ConfigResource, ResourceType
 from typer.testing import CliRunner
 
+from foundation.settings import PROJECT_ROOT, KafkaSettings, get_kafka_settings
 from governance.loader import governance_from_dir
-from schemas.catalog import load_catalog
-from sharebus.cli_admin import topics_app
-from sharebus.settings import PROJECT_ROOT, KafkaSettings, get_kafka_settings
-from sharebus.topics import (
+from governance.topics import (
     DAY_MS,
     Plan,
     Topics,
@@ -26,6 +24,8 @@ from sharebus.topics import (
     plan,
     source_spec,
 )
+from schemas.catalog import load_catalog
+from sharebus.cli_admin import topics_app
 from tests.integration.conftest import wait_for
 
 GOVERNANCE = PROJECT_ROOT / "examples" / "governance"

@@ -17,12 +17,12 @@ import pytest
 from confluent_kafka import Consumer
 from prometheus_client.parser import text_string_to_metric_families
 
+from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
-from sharebus.settings import KafkaSettings
 from streams.metrics import ConsumerLag
+from synthetic.generate import population, records
 from tests.integration.conftest import (
     Endpoints,
     WorkerProcess,

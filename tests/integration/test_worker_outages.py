@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from confluent_kafka import Producer
 
+from foundation.settings import KafkaSettings, get_stack_settings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
 from schemas.serde import AvroSerde, registry_client
-from sharebus.settings import KafkaSettings, get_stack_settings
 from sharebus.stack.local import LocalStack
+from synthetic.generate import population, records
 from tests.integration.conftest import (
     Endpoints,
     WorkerProcess,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from foundation.settings import PROJECT_ROOT
 from schemas.catalog import load_catalog
 from sharebus.cli import app
-from sharebus.settings import PROJECT_ROOT
 
 runner = CliRunner()
 CATALOG = load_catalog()

@@ -30,7 +30,7 @@ import pytest
 import yaml
 from jsonschema.validators import validator_for
 
-from sharebus.settings import StackSettings
+from foundation.settings import StackSettings
 from sharebus.stack.local import REGISTRY_TOPICS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from producers.coerce import to_json
 from producers.files import read_lines
 from producers.ids import canonical_json, check_given_id, event_id
 from schemas.catalog import load_catalog
-from schemas.generate import population, records
+from synthetic.generate import population, records
 
 CAT = load_catalog().get("tax.payment-record")
 USCC = "91350100M000100Y43"

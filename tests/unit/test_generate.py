@@ -14,11 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from producers.validate import check_record
-from schemas import names_zh
 from schemas.catalog import Category, load_catalog, parse_category
-from schemas.generate import Enterprise, population, records
 from schemas.serde import parse_schema
 from schemas.uscc import is_valid
+from synthetic import names_zh
+from synthetic.generate import Enterprise, population, records
 
 CATALOG = load_catalog()
 POPULATION = population(300)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from foundation.settings import PROJECT_ROOT
 from governance.errors import GovernanceError
 from governance.loader import governance_from_dir, load_dir
 from governance.models import Agreement, Consent, Entrustment, Governance, Record, Status
-from sharebus.settings import PROJECT_ROOT
 
 AGREEMENT = """
 kind: agreement

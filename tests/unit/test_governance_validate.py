@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from foundation.settings import PROJECT_ROOT
 from governance.errors import GovernanceError
 from governance.loader import governance_from_dir, load_dir
 from governance.validate import validate
 from schemas.catalog import load_catalog
-from sharebus.settings import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "examples" / "governance"
 CATALOG = load_catalog()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from sharebus.errors import UsageError
+from foundation.errors import UsageError
+from foundation.settings import KafkaSettings, StackSettings
 from sharebus.kafka_tools import client_properties, command
-from sharebus.settings import KafkaSettings, StackSettings
 
 KAFKA = KafkaSettings(
     bootstrap="broker:9093", registry_url="http://r/apis/ccompat/v7", security_protocol="PLAINTEXT"

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import pytest
 
-from sharebus import logs
+from foundation import logs
 
 
 @pytest.fixture(autouse=True)

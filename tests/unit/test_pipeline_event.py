@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from foundation import headers as h
+from foundation.settings import KafkaSettings, WorkerSettings
 from governance.models import Governance
 from schemas.catalog import load_catalog
 from schemas.errors import RegistryUnavailable
 from schemas.serde import AvroSerde, registry_client
-from sharebus import headers as h
-from sharebus.settings import KafkaSettings, WorkerSettings
 from streams.fanout import Decoded, FanOut, Source
 from streams.governance_feed import GovernanceFeed
 from streams.pipeline import Outage, Pipeline

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from foundation.settings import PROJECT_ROOT
 from governance.loader import governance_from_dir
 from governance.models import (
     Consent,
@@ -14,7 +15,6 @@ from governance.models import (
     fold_consent,
 )
 from governance.reconcile import consent_event, grant_id_of, plan
-from sharebus.settings import PROJECT_ROOT
 
 SAMPLE = governance_from_dir(PROJECT_ROOT / "examples" / "governance")
 NOW = datetime(2026, 6, 1, tzinfo=UTC)

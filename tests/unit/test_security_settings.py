@@ -10,10 +10,10 @@ import pytest
 from confluent_kafka import KafkaError
 from pydantic import SecretStr
 
-from sharebus.errors import ConfigError
-from sharebus.kafka_errors import refusal
-from sharebus.secrets import SecretsFile
-from sharebus.settings import ADMIN, KafkaSettings, get_stack_settings
+from foundation.errors import ConfigError
+from foundation.kafka_errors import refusal
+from foundation.secrets import SecretsFile
+from foundation.settings import ADMIN, KafkaSettings, get_stack_settings
 
 PASSWORD = "s3cret-known-to-this-test"
 

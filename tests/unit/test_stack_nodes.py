@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sharebus.settings import StackSettings
+from foundation.settings import StackSettings
 from sharebus.stack.certs import StackCerts
 from sharebus.stack.nodes import nodes_of, server_properties
 

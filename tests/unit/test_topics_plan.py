@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from foundation.settings import KafkaSettings
 from governance.models import Agreement, Grant
-from schemas.catalog import load_catalog
-from sharebus.settings import KafkaSettings
-from sharebus.topics import (
+from governance.topics import (
     DAY_MS,
     ConfigChange,
     PartitionIncrease,
@@ -23,6 +22,7 @@ from sharebus.topics import (
     source_spec,
     system_specs,
 )
+from schemas.catalog import load_catalog
 
 CATALOG = load_catalog()
 

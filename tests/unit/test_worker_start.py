@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from foundation.errors import ConfigError
+from foundation.settings import PROJECT_ROOT, WorkerSettings
 from governance.loader import governance_from_dir
-from sharebus.errors import ConfigError
-from sharebus.settings import PROJECT_ROOT, WorkerSettings
 from sharebus.worker_start import check_hash_keys, missing_hash_keys, with_status_port
 
 GOV = governance_from_dir(PROJECT_ROOT / "examples" / "governance")

@@ -7,8 +7,8 @@ from __future__ import annotations
 import ssl
 from typing import Any
 
-from sharebus.kafka_errors import KafkaAuthError, kafka_error, refusal
-from sharebus.settings import KafkaSettings
+from foundation.kafka_errors import KafkaAuthError, kafka_error, refusal
+from foundation.settings import KafkaSettings
 
 
 def faust_broker(kafka: KafkaSettings) -> dict[str, Any]:

@@ -14,8 +14,8 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
 
-from sharebus.errors import SharebusError
-from sharebus.kafka_errors import refusal
+from foundation.errors import SharebusError
+from foundation.kafka_errors import refusal
 
 
 class TopicMissingError(SharebusError):

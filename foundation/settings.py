@@ -13,8 +13,8 @@ from typing import Any, Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from sharebus.errors import ConfigError
-from sharebus.secrets import SecretsFile
+from foundation.errors import ConfigError
+from foundation.secrets import SecretsFile
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # The local stack's super user, created when its storage is formatted.
@@ -96,13 +96,13 @@ class KafkaSettings(BaseSettings):
 
     def librdkafka(self) -> dict[str, Any]:
         """The librdkafka dotted keys for these settings."""
-        from sharebus.kafka_errors import LIBRDKAFKA_LOG, raise_on_auth_failure
+        from foundation.kafka_errors import LIBRDKAFKA_LOG, raise_on_auth_failure
 
         conf: dict[str, Any] = {
             "bootstrap.servers": self.bootstrap,
             "security.protocol": self.security_protocol,
             "error_cb": raise_on_auth_failure(self.principal, self.bootstrap),
-            # librdkafka's own lines go to a logger, never raw to stderr (sharebus.logs
+            # librdkafka's own lines go to a logger, never raw to stderr (foundation.logs
             # shows them only when asked for).
             "logger": LIBRDKAFKA_LOG,
         }

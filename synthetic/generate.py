@@ -2,7 +2,7 @@
 
 `population()` makes Shanghai enterprises with valid USCCs and legal representatives;
 `records()` makes records of any category for them. Values come from the rules of
-`schemas.fieldgen` (by category and field name) or, for fields no rule knows, from the Avro
+`synthetic.fieldgen` (by category and field name) or, for fields no rule knows, from the Avro
 type and the field name alone, so synthetic schemas of any shape get valid records too.
 Pure Python (stdlib `random`), and a function of the seed only.
 """
@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-# The rule modules register their rules with schemas.fieldgen when imported.
-from schemas import (  # noqa: F401
+from schemas.catalog import Category
+
+# The rule modules register their rules with synthetic.fieldgen when imported.
+from synthetic import (  # noqa: F401
     fieldgen_housing_stc_court,
     fieldgen_market,
     fieldgen_planning_ecology,
     fieldgen_tax_hrss,
 )
-from schemas import names_zh as zh
-from schemas.catalog import Category
-from schemas.fieldgen import (
+from synthetic import names_zh as zh
+from synthetic.fieldgen import (
     ENUM_WEIGHTS,
     HISTORY_YEARS,
     REFERENCE,

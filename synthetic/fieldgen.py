@@ -1,6 +1,6 @@
 """Field rules for synthetic records: realistic values by category and field name.
 
-`schemas.generate` asks `rule_for(category, field, kind)` for each field; a rule returns a
+`synthetic.generate` asks `rule_for(category, field, kind)` for each field; a rule returns a
 value of that kind (None only for a nullable field). Fields are generated in schema order
 and rules see the record built so far, so later fields agree with earlier ones; values
 that two fields must share (a case's trial level and its number) go through `Ctx.memo`.
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from schemas import names_zh as zh
 from schemas.uscc import ALPHABET, check_character
+from synthetic import names_zh as zh
 
 if TYPE_CHECKING:
-    from schemas.generate import Enterprise
+    from synthetic.generate import Enterprise
 
 # Generated histories end here, so that output depends on the seed only, not on the clock.
 REFERENCE = dt.date(2025, 6, 30)

@@ -22,8 +22,8 @@ import typer
 from rich.console import Console
 
 from consumers.events import BankEvent
+from foundation.errors import SharebusError, UsageError
 from sharebus.cli_common import friendly
-from sharebus.errors import SharebusError, UsageError
 
 if TYPE_CHECKING:
     from consumers.subscriber import Subscriber
@@ -128,10 +128,10 @@ def consume(
     """Write a bank's events (changes, retractions, tombstones), each once; Ctrl-C stops."""
     from consumers.grants import check_request, granted_categories, unknown_categories
     from consumers.subscriber import Subscriber
+    from foundation.kafka_errors import KafkaAuthError
+    from foundation.probe import require
     from schemas.catalog import load_catalog
     from sharebus.governance_log import read_current
-    from sharebus.kafka_errors import KafkaAuthError
-    from sharebus.probe import require
 
     if fmt not in ("jsonl", "csv"):
         raise UsageError(f"--format {fmt}: use jsonl or csv")

@@ -105,9 +105,9 @@ def asyncapi_cmd(
     """An AsyncAPI 3.0 document (JSON) of the bank's channels, messages and bindings."""
     from consumers.asyncapi import document
     from consumers.grants import grants_of
+    from foundation.settings import get_kafka_settings
+    from governance.topics import TopicError, Topics
     from schemas.catalog import load_catalog
-    from sharebus.settings import get_kafka_settings
-    from sharebus.topics import TopicError, Topics
 
     gov = _governance(governance, bank)
     kafka = get_kafka_settings()

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from confluent_kafka import KafkaError, KafkaException
 
-from sharebus.errors import SharebusError
+from foundation.errors import SharebusError
 
 if TYPE_CHECKING:
-    from sharebus.settings import KafkaSettings
+    from foundation.settings import KafkaSettings
 
 log = logging.getLogger("sharebus.kafka")
 # librdkafka's own log goes here, not to stderr: a refused login would print a line per

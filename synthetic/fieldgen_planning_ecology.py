@@ -1,6 +1,6 @@
 """Field rules for the planning and ecology categories of the shipped catalog.
 
-Imported by `schemas.generate` for their registrations in `schemas.fieldgen`.
+Imported by `synthetic.generate` for their registrations in `synthetic.fieldgen`.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from schemas import names_zh as zh
-from schemas.fieldgen import (
+from synthetic import names_zh as zh
+from synthetic.fieldgen import (
     ENUM_WEIGHTS,
     REFERENCE,
     Ctx,

@@ -1,6 +1,6 @@
 """Field rules for the tax and hrss categories of the shipped catalog.
 
-Imported by `schemas.generate` for their registrations in `schemas.fieldgen`.
+Imported by `synthetic.generate` for their registrations in `synthetic.fieldgen`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from schemas.fieldgen import (
+from synthetic.fieldgen import (
     ENUM_WEIGHTS,
     FACTOR,
     REFERENCE,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from sharebus.errors import ConfigError
+from foundation.errors import ConfigError
 
 
 class SecretsFile:

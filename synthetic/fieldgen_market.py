@@ -1,6 +1,6 @@
 """Field rules for the market categories of the shipped catalog.
 
-Imported by `schemas.generate` for their registrations in `schemas.fieldgen`.
+Imported by `synthetic.generate` for their registrations in `synthetic.fieldgen`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import random
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from schemas import names_zh as zh
-from schemas.fieldgen import (
+from synthetic import names_zh as zh
+from synthetic.fieldgen import (
     ENUM_WEIGHTS,
     REFERENCE,
     Ctx,
@@ -24,7 +24,7 @@ from schemas.fieldgen import (
 )
 
 if TYPE_CHECKING:
-    from schemas.generate import Enterprise
+    from synthetic.generate import Enterprise
 
 # ---- market ------------------------------------------------------------------------------
 _CAPITAL = {

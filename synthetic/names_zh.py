@@ -1,7 +1,7 @@
 """Chinese words for synthetic data: Shanghai districts, industries, people, banks.
 
 Data only, plus the few helpers that turn it into names and addresses; used by
-`schemas.generate` and `schemas.fieldgen`.
+`synthetic.generate` and `synthetic.fieldgen`.
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from foundation.errors import SharebusError, UsageError
+from foundation.probe import require
 from producers.coerce import to_json
 from producers.errors import PublishError
 from producers.files import (
@@ -29,8 +31,6 @@ from producers.ledger import Ledger, Rejects
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from sharebus.cli_common import fail, friendly
-from sharebus.errors import SharebusError, UsageError
-from sharebus.probe import require
 
 err = Console(stderr=True, soft_wrap=True)
 
@@ -233,7 +233,7 @@ def generate(
     out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
 ) -> None:
     """Write realistic synthetic records of a category as JSON lines (for `sharebus publish`)."""
-    from schemas.generate import population, records
+    from synthetic.generate import population, records
 
     cat = load_catalog().get(category)
     people = population(enterprises, seed=seed)

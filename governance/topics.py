@@ -24,10 +24,10 @@ from confluent_kafka.admin import (
     ResourceType,
 )
 
+from foundation.errors import SharebusError
+from foundation.kafka_errors import KafkaAuthError, cause, kafka_error, refusal
+from foundation.settings import KafkaSettings, get_kafka_settings
 from schemas import names
-from sharebus.errors import SharebusError
-from sharebus.kafka_errors import KafkaAuthError, cause, kafka_error, refusal
-from sharebus.settings import KafkaSettings, get_kafka_settings
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

@@ -14,8 +14,8 @@ import httpx
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
-from sharebus.errors import SharebusError
-from sharebus.settings import KafkaSettings, get_kafka_settings
+from foundation.errors import SharebusError
+from foundation.settings import KafkaSettings, get_kafka_settings
 
 TIMEOUT = 5.0
 
