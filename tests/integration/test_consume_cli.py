@@ -130,7 +130,7 @@ def test_csv_from_the_beginning_without_commit_reads_the_same_twice(
     args = ["consume", "--bank", BANK, "--category", CATEGORY, "--group", group]
     looks = []
     for _ in range(2):
-        result = run_cli(endpoints, *args, "--format", "csv", "--no-commit", "--idle", "8")
+        result = run_cli(endpoints, *args, "--format", "csv", "--no-commit", "--idle", "15")
         assert result.returncode == 0, result.stderr
         looks.append([r for r in csv.DictReader(io.StringIO(result.stdout)) if r["key"] in keys])
     assert looks[0] == looks[1], "--no-commit must leave the group where it was"
