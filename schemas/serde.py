@@ -184,14 +184,9 @@ def parse_schema(schema: dict[str, Any]) -> Any:
         raise SchemaError(f"invalid Avro schema {schema.get('name', '?')}: {exc}") from exc
 
 
-def frame(schema_id: int) -> bytes:
-    """The Confluent framing that goes before a value written with schema `schema_id`."""
-    return _HEADER.pack(MAGIC, schema_id)
-
-
 def encode_with(schema_id: int, parsed: Any, value: dict[str, Any]) -> bytes:
     out = io.BytesIO()
-    out.write(frame(schema_id))
+    out.write(_HEADER.pack(MAGIC, schema_id))
     try:
         fastavro.schemaless_writer(out, parsed, value)
     except Exception as exc:

@@ -20,8 +20,7 @@ from governance.models import Agreement, Governance, Grant
 from schemas import names
 from schemas.catalog import Catalog
 from schemas.errors import RegistryUnavailable, SchemaError, UnknownSchemaError
-from schemas.flat_writer import compile_flat
-from schemas.serde import AvroSerde, encode_with, frame, frame_id
+from schemas.serde import AvroSerde, encode_with, frame_id
 from schemas.system import audit_schema
 from sharebus import headers as h
 from streams.audit_chain import audit_partition
@@ -81,8 +80,6 @@ class FanOut:
         self.audit_partitions: int | None = None
         self._writers: dict[tuple[str, str, str, int], tuple[int, Any]] = {}
         self._audit: tuple[int, Any] | None = None
-        # Four audit records per event: written by a compiled writer, not fastavro's walk.
-        self._audit_flat = compile_flat(audit_schema())
 
     def decode(self, msg: Source) -> Decoded | Outgoing | None:
         """The event in `msg`, a dead letter when it is unreadable, None for a tombstone."""
@@ -224,7 +221,7 @@ class FanOut:
             self.sealer(record, msg)
             if self.audit_partitions:
                 partition = audit_partition(str(record["chain"]), self.audit_partitions)
-        value = self._audit_value(record)
+        value = encode_with(*self._audit_writer(), record)
         # The event id in a header too: readers can pick their events without decoding.
         headers = [(h.ID, event_id.encode()), (h.SOURCE_POSITION, position.encode())]
         return Outgoing(names.AUDIT, msg.key, value, headers, partition)
@@ -251,12 +248,6 @@ class FanOut:
         if self._audit is None:
             self._audit = self.serde.writer(names.value_subject(names.AUDIT), audit_schema())
         return self._audit
-
-    def _audit_value(self, record: dict[str, Any]) -> bytes:
-        schema_id, parsed = self._audit_writer()
-        if self._audit_flat is None:
-            return encode_with(schema_id, parsed, record)
-        return frame(schema_id) + self._audit_flat(record)
 
     def _known(self, schema_id: int) -> None:
         """Before calling a schema id wrong: the registry knows it (another subject's), or
