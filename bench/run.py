@@ -4,8 +4,12 @@
    confluent-kafka producer sending the same already-encoded bytes;
 2. decide: the fan-out decision for every bank under the sample governance, against a
    bare projection of the same records to the same fields;
-3. the worker against a hand-written loop running the same code and against a plain
-   five-fold copy, on the same pre-loaded events (`bench/worker.py`).
+3. the worker (one process, then two) against a hand-written loop running the same code
+   and against a plain five-fold copy, on the same pre-loaded events (`bench/worker.py`);
+4. the broker's ceiling with Kafka's own perf tools (`bench/broker.py`);
+5. latency at a fixed input rate and suspension to last delivery (`bench/live.py`).
+
+Defaults take a few minutes; `--worker-events`, `--rate`, `--seconds` make larger runs.
 
 The figures are also written to `bench/results/latest.json`.
 
@@ -23,6 +27,8 @@ from typing import Any
 
 from confluent_kafka import Producer
 
+from bench.broker import broker_ceiling
+from bench.live import bench_live
 from bench.worker import bench_worker
 from foundation.settings import get_kafka_settings, get_worker_settings
 from governance.decision import Event, decide
@@ -30,6 +36,7 @@ from governance.loader import governance_from_dir
 from governance.topics import Topics, source_spec
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
+from sharebus.governance_log import apply_folder
 from synthetic.generate import population, records
 
 CATEGORY = "tax.payment-record"
@@ -110,11 +117,19 @@ def bench_decide(count: int) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=10_000, help="records for publish/decide")
     parser.add_argument(
         "--worker-events", type=int, default=20_000, help="events for the worker comparison"
     )
+    parser.add_argument(
+        "--broker-records", type=int, default=200_000, help="records for Kafka's perf tools"
+    )
+    parser.add_argument("--rate", type=int, default=500, help="events/s for the latency run")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of the latency run")
     args = parser.parse_args()
+    settings = get_kafka_settings()
+    # The figures need the sample governance in force (a fresh stack has none).
+    apply_folder(get_worker_settings().governance_dir, settings)
     sdk, bare = bench_publish(args.records)
     ours, baseline = bench_decide(args.records)
     print(f"{'measure':<34}{'sharebus':>14}{'baseline':>14}{'ratio':>9}")
@@ -126,8 +141,17 @@ def main() -> None:
         "same bytes; baseline decide = bare projection)"
     )
     print()
-    figures = bench_worker(get_kafka_settings(), args.worker_events)
+    figures = bench_worker(settings, args.worker_events)
+    produced, consumed = broker_ceiling(settings, args.broker_records)
+    print(
+        f"broker (Kafka's perf tools, {args.broker_records:,} records): "
+        f"{produced:,.0f} produced/s, {consumed:,.0f} consumed/s"
+    )
+    figures.update(bench_live(settings, args.rate, args.seconds))
     figures.update(
+        broker_records_per_s=round(min(produced, consumed)),
+        broker_produced_per_s=round(produced),
+        broker_consumed_per_s=round(consumed),
         publish_records_per_s=round(sdk),
         publish_baseline_records_per_s=round(bare),
         decide_us=round(ours, 2),

@@ -31,7 +31,7 @@ from typing import Any
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from foundation.settings import PROJECT_ROOT, KafkaSettings, get_worker_settings
-from governance.topics import Topics, TopicSpec
+from governance.topics import Topics, TopicSpec, source_spec
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
@@ -42,6 +42,7 @@ from streams.profile_feed import ProfileFeed
 from synthetic.generate import population, records
 
 SCRATCH = "bench.passthrough"
+LOGS = PROJECT_ROOT / ".stack" / "bench"
 
 
 @dataclass
@@ -68,8 +69,10 @@ class Result:
 def preload(settings: KafkaSettings, count: int) -> tuple[dict[str, list[TopicPartition]], int]:
     """Publish `count` events (registrations first); where each source topic began."""
     catalog = load_catalog()
+    # A fresh stack has no source topics yet (`sharebus topics apply` makes them).
+    Topics(settings).ensure([source_spec(c.id) for c in catalog])
     sources = [c.topic for c in catalog]
-    starts = {t: _ends(settings, t) for t in sources}
+    starts = {t: ends(settings, t) for t in sources}
     people = population(1000, seed=21)
     cats = [c for c in catalog if c.id != REGISTRATION]
     per = max(1, (count - len(people)) // len(cats))
@@ -91,7 +94,7 @@ def preload(settings: KafkaSettings, count: int) -> tuple[dict[str, list[TopicPa
     return starts, total
 
 
-def _ends(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
+def ends(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
     consumer = Consumer({**settings.librdkafka(), "group.id": "sharebus-bench"})
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
@@ -103,7 +106,7 @@ def _ends(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
         consumer.close()
 
 
-def _group_at(settings: KafkaSettings, group: str, starts: dict[str, list[TopicPartition]]) -> None:
+def group_at(settings: KafkaSettings, group: str, starts: dict[str, list[TopicPartition]]) -> None:
     consumer = Consumer({**settings.librdkafka(), "group.id": group})
     try:
         consumer.commit(offsets=[tp for tps in starts.values() for tp in tps], asynchronous=False)
@@ -112,10 +115,50 @@ def _group_at(settings: KafkaSettings, group: str, starts: dict[str, list[TopicP
 
 
 def run_worker(
-    settings: KafkaSettings, starts: dict[str, list[TopicPartition]], total: int
+    settings: KafkaSettings,
+    starts: dict[str, list[TopicPartition]],
+    total: int,
+    processes: int = 1,
 ) -> Result:
+    """`processes` worker processes of one group through the pre-loaded events."""
     group = f"bench-worker-{uuid.uuid4().hex[:8]}"
-    _group_at(settings, group, starts)
+    group_at(settings, group, starts)
+    procs = [start_worker(settings, group, f"{group}-{i}") for i in range(processes)]
+    try:
+        first = last = None
+        cpu_first = 0.0
+        done = 0
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline and all(p.poll() is None for p, _ in procs):
+            statuses = [_status(port) for _, port in procs]
+            done = sum(int(s.get("events", 0)) + int(s.get("dead_letters", 0)) for s in statuses)
+            now = time.monotonic()
+            if done and first is None:
+                first, cpu_first = now, sum(_cpu(p.pid) for p, _ in procs)
+            if done >= total:
+                last = now
+                break
+            time.sleep(0.1)
+        if first is None or last is None:
+            raise SystemExit(f"the worker did not process the events; see {LOGS}")
+        cpu = sum(_cpu(p.pid) for p, _ in procs) - cpu_first
+        statuses = [_status(port) for _, port in procs]
+        # Bank records and audit records (one per decision), and dead letters.
+        outputs = sum(
+            2 * int(s["delivered"]) + int(s["denied"]) + int(s["dead_letters"]) for s in statuses
+        )
+        rss = max(_rss_mb(p.pid) for p, _ in procs)
+        name = "worker" if processes == 1 else f"worker x{processes}"
+        return Result(name, done, last - first, outputs, cpu, rss)
+    finally:
+        for proc, _ in procs:
+            stop_worker(proc)
+
+
+def start_worker(
+    settings: KafkaSettings, group: str, name: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """A `sharebus worker` process of `group`, and the port of its status page."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -127,41 +170,34 @@ def run_worker(
         "SHAREBUS_REGISTRY_URL": settings.registry_url,
         "SHAREBUS_WORKER_MASK_KEYS": json.dumps({b: "bench-key" for b in _banks(settings)}),
     }
-    log = Path(PROJECT_ROOT / ".stack" / "bench-worker.log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "wb") as out:
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with open(LOGS / f"{name}.log", "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sharebus.cli", "worker", "--loglevel", "warn"],
+            [sys.executable, "-m", "sharebus.cli", "worker", "--log-level", "warning"],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
             cwd=PROJECT_ROOT,
         )
+    return proc, port
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
     try:
-        first = last = None
-        cpu_first = 0.0
-        done = 0
-        deadline = time.monotonic() + 1800
-        while time.monotonic() < deadline and proc.poll() is None:
-            status = _status(port)
-            done = int(status.get("events", 0)) + int(status.get("dead_letters", 0))
-            now = time.monotonic()
-            if done and first is None:
-                first, cpu_first = now, _cpu(proc.pid)
-            if done >= total:
-                last = now
-                break
-            time.sleep(0.1)
-        if first is None or last is None:
-            raise SystemExit(f"the worker did not process the events; see {log}")
-        cpu = _cpu(proc.pid) - cpu_first
-        status = _status(port)
-        # Bank records and audit records (one per decision), and dead letters.
-        outputs = 2 * int(status["delivered"]) + int(status["denied"]) + status["dead_letters"]
-        return Result("worker", done, last - first, outputs, cpu, _rss_mb(proc.pid))
-    finally:
-        proc.terminate()
         proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+def wait_running(port: int, timeout: float = 120.0) -> None:
+    """Until the worker's status page says its loop runs."""
+    deadline = time.monotonic() + timeout
+    while _status(port).get("state") != "running":
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the worker did not start; see {LOGS}")
+        time.sleep(0.2)
 
 
 def _status(port: int) -> dict[str, Any]:
@@ -198,7 +234,7 @@ def run_loop(
     """The hand-written loop (or the five-fold copy) in this process."""
     name = "passthrough" if passthrough else "baseline"
     group = f"bench-{name}-{uuid.uuid4().hex[:8]}"
-    _group_at(settings, group, starts)
+    group_at(settings, group, starts)
     gov = read_current(settings)
     serde = AvroSerde(registry_client(settings.registry()))
     fanout = FanOut(load_catalog(), serde, {b: b"bench-key" for b in gov.active_banks()})
@@ -275,23 +311,27 @@ def bench_worker(settings: KafkaSettings, count: int) -> dict[str, Any]:
     results = [
         run_worker(settings, starts, total),
         run_loop(settings, starts, total, passthrough=False),
+        run_worker(settings, starts, total, processes=2),
         run_loop(settings, starts, total, passthrough=True),
     ]
     print(f"{'contender':<12}{'events/s':>12}{'outputs/s':>14}{'cpu s/1k':>12}{'rss MB':>10}")
     for r in results:
         print(r.row())
-    worker, baseline, passthrough = results
+    worker, baseline, worker2, passthrough = results
     ratio = worker.events_per_s / baseline.events_per_s if baseline.events_per_s else 0.0
     print(
-        f"worker / baseline: {ratio:.2f}; worker / passthrough: "
+        f"worker / baseline: {ratio:.2f}; two workers / one: "
+        f"{worker2.events_per_s / worker.events_per_s:.2f}; worker / passthrough: "
         f"{worker.events_per_s / passthrough.events_per_s:.3f}"
     )
     return {
         "events": total,
         "worker_events_per_s": round(worker.events_per_s),
+        "worker2_events_per_s": round(worker2.events_per_s),
         "baseline_events_per_s": round(baseline.events_per_s),
         "passthrough_events_per_s": round(passthrough.events_per_s),
         "ratio_to_baseline": round(ratio, 3),
         "cpu_s_per_1000_events": round(worker.cpu_s / worker.events * 1000, 3),
+        "baseline_cpu_s_per_1000_events": round(baseline.cpu_s / baseline.events * 1000, 3),
         "peak_rss_mb": round(worker.rss_mb),
     }

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -22,6 +22,10 @@ from governance.cel import compile_filter, evaluate
 from governance.errors import ProfileUnknownError
 from governance.masks import apply_mask
 from governance.models import Agreement, Governance, Grant, Mask, Status
+
+# Before and after every window: the ends of the spans a memoised answer holds for.
+_START = datetime.min.replace(tzinfo=UTC)
+_END = datetime.max.replace(tzinfo=UTC)
 
 __all__ = ["Decision", "Event", "Governance", "Reason", "decide", "delivered_fields"]
 
@@ -102,15 +106,10 @@ def _decide(
     now: datetime,
     mask_keys: Mapping[str, bytes],
 ) -> Decision:
-    category = event.category
-    refusal = _entrustment_refusal(category, gov, now)
-    if refusal:
-        return Decision(bank, Reason.not_entrusted, detail=refusal)
-
-    chosen = _agreement(bank, category, gov, now)
+    chosen = _governing(bank, event.category, gov, now)
     if isinstance(chosen, Decision):
         return chosen
-    agreement, grant = chosen
+    agreement, grant, fields = chosen
 
     def deny(reason: Reason, detail: str) -> Decision:
         return _deny_with(bank, reason, agreement, grant, detail)
@@ -137,7 +136,6 @@ def _decide(
     masks = grant.masks
     if not key and any(m.kind == "hash" for m in masks.values()):
         return deny(Reason.error, f"no hash key for bank {bank}")
-    fields = delivered_fields(grant)
     try:
         # A side that is not in the bank's view never reaches it, masked or not.
         before = _project(event.before, fields, masks, key) if view in ("u", "d") else None
@@ -195,6 +193,45 @@ def _as(source_op: str, bank_op: str) -> str:
     if bank_op == "c":
         return ", as a create: the record entered the bank's filtered view"
     return ", as a delete: the record left the bank's filtered view"
+
+
+def _governing(
+    bank: str, category: str, gov: Governance, now: datetime
+) -> tuple[Agreement, Grant, list[str]] | Decision:
+    """The entrustment and agreement steps: the grant that governs (bank, category) with
+    its delivered fields, or the deny.
+
+    They read the event only for its category and `now` only against the windows' ends,
+    so the answer holds from the last end at or before `now` until the next one: it is
+    kept in the snapshot's memo for that span (the same for every event in between).
+    """
+    key = ("decision", bank, category)
+    kept: Any = gov.memo.get(key)
+    if kept is not None and kept[0] <= now < kept[1]:
+        return kept[2]
+    answer = _governing_now(bank, category, gov, now)
+    ends = [a.effective_from for a in gov.agreements_of(bank)]
+    ends += [a.effective_until for a in gov.agreements_of(bank)]
+    entrustment = gov.entrustments.get(category.split(".", 1)[0])
+    if entrustment is not None:
+        ends += [entrustment.effective_from, entrustment.effective_until or _END]
+    since = max((e for e in ends if e <= now), default=_START)
+    until = min((e for e in ends if e > now), default=_END)
+    gov.memo[key] = (since, until, answer)
+    return answer
+
+
+def _governing_now(
+    bank: str, category: str, gov: Governance, now: datetime
+) -> tuple[Agreement, Grant, list[str]] | Decision:
+    refusal = _entrustment_refusal(category, gov, now)
+    if refusal:
+        return Decision(bank, Reason.not_entrusted, detail=refusal)
+    chosen = _agreement(bank, category, gov, now)
+    if isinstance(chosen, Decision):
+        return chosen
+    agreement, grant = chosen
+    return agreement, grant, delivered_fields(grant)
 
 
 def _entrustment_refusal(category: str, gov: Governance, now: datetime) -> str:

@@ -291,6 +291,9 @@ class Governance:
     )
     # Read for every event by the workers: computed once per snapshot.
     _active: tuple[str, ...] = field(default=(), init=False, repr=False, compare=False)
+    # What pure functions of this snapshot computed once for it (the decision's grant per
+    # bank and category): a snapshot never changes, so neither do they.
+    memo: dict[object, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, list[Agreement]] = {}

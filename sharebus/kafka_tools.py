@@ -12,6 +12,8 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -29,7 +31,15 @@ TOOLS = {
         "--consumer.config",
     ),
     "kafka-topics": ("org.apache.kafka.tools.TopicCommand", "--command-config"),
+    # The broker's ceiling, as `make bench` measures it.
+    "kafka-producer-perf-test": ("org.apache.kafka.tools.ProducerPerformance", "--producer.config"),
+    "kafka-consumer-perf-test": (
+        "org.apache.kafka.tools.ConsumerPerformance",
+        "--consumer.config",
+    ),
 }
+# The producer's perf test takes its servers as a producer property, not an option.
+PRODUCER_PROPS = {"kafka-producer-perf-test"}
 HEAP = "256m"
 
 
@@ -56,7 +66,10 @@ def command(
     cmd.append(main_class)
     if "--help" in args or "--version" in args:
         return [*cmd, *args]
-    if "--bootstrap-server" not in args:
+    if tool in PRODUCER_PROPS:
+        if "--producer-props" not in args:
+            cmd += ["--producer-props", f"bootstrap.servers={kafka.bootstrap}"]
+    elif "--bootstrap-server" not in args:
         cmd += ["--bootstrap-server", kafka.bootstrap]
     if config_option not in args:
         cmd += [config_option, str(config)]
@@ -65,10 +78,27 @@ def command(
 
 def run(tool: str, args: list[str], kafka: KafkaSettings, stack: StackSettings) -> int:
     """Run the tool in the foreground; its exit code."""
+    with _properties(kafka) as config:
+        return subprocess.run(command(tool, args, kafka, stack, config), check=False).returncode
+
+
+def output(tool: str, args: list[str], kafka: KafkaSettings, stack: StackSettings) -> str:
+    """Run the tool and return what it printed; ConfigError when it fails."""
+    with _properties(kafka) as config:
+        done = subprocess.run(
+            command(tool, args, kafka, stack, config), capture_output=True, text=True, check=False
+        )
+    if done.returncode != 0:
+        raise ConfigError(f"{tool} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+@contextmanager
+def _properties(kafka: KafkaSettings) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="sharebus-kafka-") as folder:
         config = Path(folder) / "client.properties"
         # Created private: it may hold a password.
         fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(kafka.java_properties())
-        return subprocess.run(command(tool, args, kafka, stack, config), check=False).returncode
+        yield config

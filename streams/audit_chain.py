@@ -38,14 +38,54 @@ def audit_partition(chain: str, partitions: int) -> int:
 
 
 def canonical(record: Mapping[str, Any]) -> str:
-    body = {k: v for k, v in record.items() if k != "hash"}
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, default=_text)
+    """The record but its `hash` as JSON: keys sorted, `", "` and `": "` between, not
+    ASCII-escaped, instants and dates in ISO 8601, anything else JSON cannot say as text.
+
+    What `json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)` writes, built
+    here from each value's JSON kept per key: it is hashed for every audit record (four per
+    event), and most values repeat from one record to the next (a bank, a reason, a chain).
+    """
+    order = _ORDERS.get(tuple(record))
+    if order is None:
+        if len(_ORDERS) >= _KEEP:
+            _ORDERS.clear()
+        order = _ORDERS[tuple(record)] = tuple(
+            (k, _STRING(k) + ": ", _kept.setdefault(k, {})) for k in sorted(record) if k != "hash"
+        )
+    return "{" + ", ".join([key + _json(record[k], kept) for k, key, kept in order]) + "}"
+
+
+def _json(value: Any, kept: dict[Any, str]) -> str:
+    kind = type(value)
+    if kind is str:
+        text = kept.get(value)
+        if text is None:
+            if len(kept) >= _KEEP:
+                kept.clear()
+            text = kept[value] = _STRING(value)
+        return text
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)
+    if kind is datetime:
+        return _STRING(value.isoformat())
+    if kind is list and all(type(v) is str for v in value):
+        return "[" + ", ".join(map(_STRING, value)) + "]"
+    return _ENCODER.encode(value)
 
 
 def _text(value: Any) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
+
+
+_KEEP = 4096  # JSON texts kept per key; a key of unique values starts over
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=_text)
+_STRING = json.encoder.encode_basestring  # the C one where there is one, as json.dumps uses
+_ORDERS: dict[tuple[str, ...], tuple[tuple[str, str, dict[Any, str]], ...]] = {}
+_kept: dict[str, dict[Any, str]] = {}
 
 
 def entry_hash(record: Mapping[str, Any]) -> str:

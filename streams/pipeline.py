@@ -259,6 +259,7 @@ class Pipeline:
             for out in outgoing:
                 self._produce(producer, out)
             done[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
+        producer.poll(0)  # the client's error callbacks
         if self._stop.is_set():
             raise Outage("stopping: the batch is not committed")
         self._commit(consumer, producer, done)
@@ -310,16 +311,17 @@ class Pipeline:
         return outgoing
 
     def _produce(self, producer: Producer, out: Outgoing) -> None:
+        # No poll per record: there is no delivery callback to serve, the transaction's
+        # commit (or the flush) waits for every record, and a full queue is polled below.
         for _ in range(600):
             try:
                 producer.produce(
                     out.topic,
                     value=out.value,
                     key=out.key,
-                    partition=out.partition if out.partition is not None else -1,
-                    headers=list(out.headers),
+                    partition=-1 if out.partition is None else out.partition,
+                    headers=out.headers,  # type: ignore[arg-type]
                 )
-                producer.poll(0)
                 return
             except BufferError:
                 producer.poll(0.1)  # the local queue is full: let deliveries drain it

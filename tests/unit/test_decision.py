@@ -210,3 +210,21 @@ def test_delivered_fields_are_the_granted_minus_the_dropped_in_grant_order() -> 
         masks={"voucher_no": {"kind": "drop"}, "paid_at": {"kind": "generalize"}},  # type: ignore[dict-item]
     )
     assert delivered_fields(grant) == ["uscc", "amount_paid", "paid_at"]
+
+
+def test_one_snapshot_asked_at_any_instant_answers_as_a_fresh_one() -> None:
+    # The entrustment and agreement steps are kept per snapshot for the span between two
+    # window ends: asked back and forth across every end, they answer as if never kept.
+    old = agreement(id="ccb-0", effective_until=NOW - timedelta(days=30) + timedelta(hours=1))
+    records = [
+        entrustment(effective_until=NOW + timedelta(days=10)),
+        old,
+        agreement(effective_from=NOW - timedelta(days=1), effective_until=NOW + timedelta(days=2)),
+    ]
+    kept = Governance.of(records)
+    ends = sorted({NOW - timedelta(days=30), NOW - timedelta(days=1), NOW + timedelta(days=2)})
+    instants = [e + d for e in ends for d in (-timedelta(microseconds=1), timedelta(0))]
+    instants += [NOW, NOW + timedelta(days=10), NOW + timedelta(days=11)]
+    for when in [*instants, *reversed(instants), *instants[::2]]:
+        fresh = decide(EVENT, "ccb", Governance.of(records), None, when, KEYS)
+        assert decide(EVENT, "ccb", kept, None, when, KEYS) == fresh, when

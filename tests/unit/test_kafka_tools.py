@@ -37,12 +37,16 @@ def test_scram_credentials_become_a_jaas_line_with_quotes_escaped() -> None:
     )
 
 
-def test_the_tool_gets_the_cluster_and_the_properties_unless_given(tmp_path: Path) -> None:
+def fetched(tmp_path: Path) -> tuple[StackSettings, Path]:
+    """A stack cache holding Kafka's tools jar, and where the client properties go."""
     libs = tmp_path / "kafka-4.1.1" / "libs"
     libs.mkdir(parents=True)
     (libs / "kafka-tools-4.1.1.jar").touch()
-    stack = StackSettings(cache=tmp_path, kafka_version="4.1.1")
-    config = tmp_path / "client.properties"
+    return StackSettings(cache=tmp_path, kafka_version="4.1.1"), tmp_path / "client.properties"
+
+
+def test_the_tool_gets_the_cluster_and_the_properties_unless_given(tmp_path: Path) -> None:
+    stack, config = fetched(tmp_path)
     cmd = command("kafka-consumer-groups", ["--list"], KAFKA, stack, config)
     assert cmd[-5:] == [
         "--bootstrap-server",
@@ -56,3 +60,17 @@ def test_the_tool_gets_the_cluster_and_the_properties_unless_given(tmp_path: Pat
     assert own.count("--bootstrap-server") == 1 and "other:1" in own
     with pytest.raises(UsageError, match="unknown tool 'kafka-nope'"):
         command("kafka-nope", [], KAFKA, stack, config)
+
+
+def test_the_producer_perf_test_gets_the_cluster_as_a_producer_property(tmp_path: Path) -> None:
+    stack, config = fetched(tmp_path)
+    cmd = command("kafka-producer-perf-test", ["--topic", "t"], KAFKA, stack, config)
+    assert "--bootstrap-server" not in cmd
+    assert cmd[-6:] == [
+        "--producer-props",
+        "bootstrap.servers=broker:9093",
+        "--producer.config",
+        str(config),
+        "--topic",
+        "t",
+    ]

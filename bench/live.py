@@ -1,0 +1,205 @@
+"""The worker under paced input: latency, and how fast a suspension stops deliveries.
+
+One worker process starts at the end of the source topics (no backlog) and a bank-side
+consumer reads every bank topic (read_committed, as banks do). Then:
+
+1. latency: events are published at a fixed rate; for each bank record, the time from
+   just before its event's `publish()` to its arrival at the consumer (p50/p95/p99);
+2. suspension: while events keep coming at that rate, the agreement that received the
+   most is suspended (`governance apply` of the sample folder with its status changed);
+   the figure is the time from the apply's return (in force) to the arrival of the last
+   record delivered under that agreement; the folder is then applied again as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import Consumer
+
+from bench.stats import percentiles
+from bench.worker import ends, group_at, start_worker, stop_worker, wait_running
+from foundation import headers as h
+from foundation.settings import KafkaSettings, get_worker_settings
+from producers.publisher import Publisher
+from schemas.catalog import load_catalog
+from sharebus.governance_log import apply_folder
+from streams.fanout import REGISTRATION
+from synthetic.generate import population, records
+
+
+@dataclass
+class Arrivals:
+    """Bank records as they arrive: (event id, agreement id, arrival time)."""
+
+    seen: list[tuple[str, str, float]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def bench_live(settings: KafkaSettings, rate: int, seconds: float) -> dict[str, Any]:
+    catalog = load_catalog()
+    group = f"bench-live-{uuid.uuid4().hex[:8]}"
+    group_at(settings, group, {c.topic: ends(settings, c.topic) for c in catalog})
+    proc, port = start_worker(settings, group, "live")
+    arrivals = Arrivals()
+    stop = threading.Event()
+    reader = threading.Thread(target=_read, args=(settings, arrivals, stop), daemon=True)
+    try:
+        wait_running(port)
+        reader.start()
+        time.sleep(5.0)  # the bank consumer's assignment, the worker's first fetches
+        source = _events(catalog)
+        sent: dict[str, float] = {}
+        _publish(settings, source, rate, seconds, sent)
+        time.sleep(3.0)
+        latencies = _latencies(arrivals, sent)
+        by_agreement = Counter(a for _, a, _ in _snapshot(arrivals))
+        suspended = _suspension(settings, source, rate, sent, arrivals, by_agreement)
+    finally:
+        stop.set()
+        stop_worker(proc)
+    p = percentiles(latencies, (50, 95, 99))
+    print(
+        f"latency at {rate:,} events/s over {seconds:.0f}s ({len(latencies):,} bank records): "
+        f"p50 {p[50]:.0f} ms, p95 {p[95]:.0f} ms, p99 {p[99]:.0f} ms"
+    )
+    return {
+        "latency_rate_events_per_s": rate,
+        "latency_ms": {"p50": round(p[50], 1), "p95": round(p[95], 1), "p99": round(p[99], 1)},
+        **suspended,
+    }
+
+
+def _events(catalog: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    people = population(200, seed=31)
+    cats = [c for c in catalog if c.id != REGISTRATION]
+    return [
+        (c.agency, c.id, row) for c in cats for row in records(c, people, 60, seed=32)
+    ]  # interleaved below by the index
+
+
+def _publish(
+    settings: KafkaSettings,
+    source: list[tuple[str, str, dict[str, Any]]],
+    rate: int,
+    seconds: float,
+    sent: dict[str, float],
+) -> None:
+    """Publish at `rate` events/s for `seconds`, in ticks of 10 ms."""
+    publishers: dict[str, Publisher] = {}
+    total = int(rate * seconds)
+    started = time.monotonic()
+    try:
+        for i in range(total):
+            due = started + i / rate
+            pause = due - time.monotonic()
+            if pause > 0.01:
+                time.sleep(pause)
+            agency, category, row = source[(i * 7919) % len(source)]
+            pub = publishers.get(agency)
+            if pub is None:
+                pub = publishers[agency] = Publisher(agency=agency, settings=settings)
+            at = time.time()
+            sent[pub.publish(category, "c", row["uscc"], after=row)] = at
+            pub.poll(0)
+    finally:
+        for pub in publishers.values():
+            pub.flush()
+
+
+def _read(settings: KafkaSettings, arrivals: Arrivals, stop: threading.Event) -> None:
+    consumer = Consumer(
+        {
+            **settings.librdkafka(),
+            "group.id": f"bench-bank-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "latest",
+            "isolation.level": "read_committed",
+            "topic.metadata.refresh.interval.ms": 2000,
+            "fetch.wait.max.ms": 10,
+        }
+    )
+    consumer.subscribe(["^bank\\..*"])
+    try:
+        while not stop.is_set():
+            for msg in consumer.consume(500, 0.1):
+                if msg.error() is not None or msg.value() is None:
+                    continue
+                now = time.time()
+                found = dict(msg.headers() or [])
+                event = found.get(h.ID, b"")
+                agreement = found.get(h.AGREEMENT_ID, b"")
+                with arrivals.lock:
+                    arrivals.seen.append((_text(event), _text(agreement), now))
+    finally:
+        consumer.close()
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else ""
+
+
+def _snapshot(arrivals: Arrivals) -> list[tuple[str, str, float]]:
+    with arrivals.lock:
+        return list(arrivals.seen)
+
+
+def _latencies(arrivals: Arrivals, sent: dict[str, float]) -> list[float]:
+    return [(at - sent[e]) * 1000 for e, _, at in _snapshot(arrivals) if e in sent]
+
+
+def _suspension(
+    settings: KafkaSettings,
+    source: list[tuple[str, str, dict[str, Any]]],
+    rate: int,
+    sent: dict[str, float],
+    arrivals: Arrivals,
+    by_agreement: Counter[str],
+) -> dict[str, Any]:
+    if not by_agreement:
+        print("no bank record arrived: the suspension is not measured")
+        return {"suspension_to_last_delivery_ms": None}
+    agreement = by_agreement.most_common(1)[0][0]
+    folder = get_worker_settings().governance_dir
+    with tempfile.TemporaryDirectory(prefix="sharebus-bench-") as tmp:
+        suspended = Path(tmp) / "governance"
+        shutil.copytree(folder, suspended)
+        _suspend(suspended, agreement)
+        background = threading.Thread(
+            target=_publish, args=(settings, source, rate, 8.0, sent), daemon=True
+        )
+        background.start()
+        time.sleep(2.0)
+        apply_folder(suspended, settings)
+        in_force = time.time()
+        background.join()
+        time.sleep(3.0)
+    apply_folder(folder, settings)
+    under = [at for _, a, at in _snapshot(arrivals) if a == agreement and at >= in_force]
+    last = (max(under) - in_force) * 1000 if under else 0.0
+    print(
+        f"suspension of {agreement}: last delivery under it {last:.0f} ms after it was in force"
+        f" ({len(under)} record(s) after)"
+    )
+    return {"suspension_to_last_delivery_ms": round(last), "suspended_agreement": agreement}
+
+
+def _suspend(folder: Path, agreement: str) -> None:
+    for path in (folder / "agreements").glob("*.yaml"):
+        text = path.read_text("utf-8")
+        if re.search(rf"^id: {re.escape(agreement)}$", text, re.MULTILINE):
+            if re.search(r"^status: ", text, re.MULTILINE):
+                text = re.sub(r"^status: \w+$", "status: suspended", text, flags=re.MULTILINE)
+            else:
+                text = re.sub(r"^(id: .*)$", r"\1\nstatus: suspended", text, flags=re.MULTILINE)
+            path.write_text(text, "utf-8")
+            return
+    raise SystemExit(f"agreement {agreement} is not in {folder}")
