@@ -106,10 +106,13 @@ class GovernanceFeed(CompactedFeed):
         self._dirty = False
         self.mark: VersionMark | None = None
         self.current = Governance()
-        # Consent revocations that came into force while this feed runs (not those it
-        # found on reading the ledger from its start): the worker retracts them.
+        # Consent revocations that came into force while this feed runs: the worker
+        # retracts them. Those found on reading the ledger from its start are kept apart
+        # (`earlier_revocations`): the worker retracts only what a bank still holds of them
+        # (a revocation while no worker ran), not every revocation ever made again.
         self._revocations: list[tuple[ConsentEvent, int]] = []
         self._revocations_lock = threading.Lock()
+        self.earlier_revocations: list[tuple[ConsentEvent, int]] = []
 
     def take_revocations(self) -> list[tuple[ConsentEvent, int]]:
         with self._revocations_lock:
@@ -167,9 +170,11 @@ class GovernanceFeed(CompactedFeed):
                 if p.version <= version:
                     self._state.take(p.topic, p.key, p.record)
                     revoked = isinstance(p.record, ConsentEvent) and p.record.action == "revoke"
-                    if live and revoked:
+                    if revoked and live:
                         with self._revocations_lock:
                             self._revocations.append((p.record, version))  # type: ignore[arg-type]
+                    elif revoked:
+                        self.earlier_revocations.append((p.record, version))  # type: ignore[arg-type]
                 else:
                     waiting.append(p)
             self._pending = waiting

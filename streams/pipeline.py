@@ -41,6 +41,7 @@ from confluent_kafka import (
 )
 
 from foundation.settings import KafkaSettings, WorkerSettings
+from governance.models import ConsentEvent
 from governance.topics import Topics, bank_spec
 from schemas import names
 from schemas.errors import RegistryUnavailable
@@ -118,6 +119,7 @@ class Pipeline:
         # partition that moves is swept again (what the bank holds is read, not kept).
         self._swept: set[tuple[str, int, str, int]] = set()
         self._ended_checked = (-1, 0.0)  # governance version, when
+        self._earlier_checked = False  # revocations from before this worker, on its partitions
         fanout.sealer = self._seal
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -163,6 +165,7 @@ class Pipeline:
                 try:
                     self._retract(consumer, producer)
                     self._retract_ended(consumer, producer)
+                    self._retract_earlier(consumer, producer)
                     batch = consumer.consume(BATCH, 0.05)
                     if not batch:
                         continue
@@ -395,6 +398,7 @@ class Pipeline:
         # ... and holds keys of ended agreements this worker has not looked at: look again.
         self._swept.clear()
         self._ended_checked = (-1, 0.0)
+        self._earlier_checked = False
 
     def _recover(self, consumer: Consumer, producer: Producer) -> Producer:
         """After a failed batch: abort its transaction and go back to the committed offsets."""
@@ -520,6 +524,42 @@ class Pipeline:
                         "agreement %s ended: retracted %d key(s) of %s (partition %d)",
                         agreement.id, len(keys), topic, tp.partition,
                     )  # fmt: skip
+
+    def _retract_earlier(self, consumer: Consumer, producer: Producer) -> None:
+        """Once when this worker starts and after every rebalance: the consent revocations
+        made before (maybe while no worker ran) whose records a bank still holds on the
+        partitions this worker owns, and whose consent was not granted again since."""
+        if self._earlier_checked:
+            return
+        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+        if not assigned:
+            return  # nothing owned yet: look once partitions are assigned
+        self._earlier_checked = True
+        gov = self.governance.current
+        now = datetime.now(UTC)
+        group = f"{self.worker.app_id}-retraction"
+        held_on: dict[tuple[str, int], set[bytes]] = {}
+        outgoing: list[Outgoing] = []
+        for event, version in self.governance.earlier_revocations:
+            consent = gov.consent(event.bank, event.uscc)
+            if consent is not None and consent.covers_any(now):
+                continue  # granted again since
+
+            def owns(topic: str, partition: int, event: ConsentEvent = event) -> bool:
+                if (topic, partition) not in assigned:
+                    return False
+                category = names.category_of_source(topic) or ""
+                where = (names.bank_topic(event.bank, category), partition)
+                if where not in held_on:
+                    held_on[where] = set(held(self.kafka.librdkafka(), group, *where, None))
+                return event.uscc.encode() in held_on[where]
+
+            outgoing += retractions(
+                self.fanout, gov, Revocation(event, version), owns, self._bank_topics.get, now
+            )
+        self._send_retractions(consumer, producer, outgoing)
+        if outgoing:
+            log.info("retracted %d bank record(s) of consents revoked earlier", len(outgoing) // 3)
 
     def _send_retractions(
         self, consumer: Consumer, producer: Producer, outgoing: list[Outgoing]

@@ -122,11 +122,11 @@ def ended_retracting(gov: Governance, now: datetime) -> list[tuple[Agreement, Gr
 
 
 def held(
-    conf: dict[str, Any], group: str, topic: str, partition: int, agreement_id: str
+    conf: dict[str, Any], group: str, topic: str, partition: int, agreement_id: str | None
 ) -> list[bytes]:
-    """The keys the bank holds on one partition of its topic under an agreement: those
-    whose latest record, read to the end the partition has now, is not a tombstone and
-    came under that agreement."""
+    """The keys the bank holds on one partition of its topic (under an agreement, or any):
+    those whose latest record, read to the end the partition has now, is not a tombstone
+    (and came under that agreement)."""
     latest: dict[bytes, bytes] = {}
     start = [TopicPartition(topic, partition, OFFSET_BEGINNING)]
     for msg in read_to_end(conf, topic, group, start=start):
@@ -138,6 +138,8 @@ def held(
         else:
             under = dict(msg.headers() or []).get(h.AGREEMENT_ID)
             latest[key] = under if isinstance(under, bytes) else b""
+    if agreement_id is None:
+        return list(latest)
     wanted = agreement_id.encode()
     return [key for key, under in latest.items() if under == wanted]
 
