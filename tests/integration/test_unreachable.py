@@ -61,7 +61,7 @@ NEEDS_KAFKA = [
     ("parties",),
     ("consent", "revoke", "--bank", "ccb", "--uscc", "91310117MAFKNQGQ3B"),
     ("consume", "--bank", "ccb"),
-    ("demo", "--records", "1"),
+    ("demo", "--seconds", "5"),
     ("dlq", "list"),
     ("dlq", "replay", "--dry-run"),
     ("audit", "verify"),
