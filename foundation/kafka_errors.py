@@ -114,8 +114,11 @@ def _plain(err: KafkaError) -> str:
     return re.sub(r"\s*\(after \d+ms in state \w+\)$", "", str(err.str()))
 
 
-def check_readable(settings: KafkaSettings, topics: Iterable[str], timeout: float = 10.0) -> None:
-    """Raise the one line when this principal may not even see one of `topics`.
+def check_readable(
+    settings: KafkaSettings, topics: Iterable[str], timeout: float = 10.0
+) -> list[str]:
+    """Raise the one line when this principal may not even see one of `topics`; else the
+    ones the cluster does not have.
 
     Readers that wait for a topic to appear would otherwise wait out their timeout and
     say only that it did not come: asked by name, the broker says it is refused.
@@ -123,8 +126,12 @@ def check_readable(settings: KafkaSettings, topics: Iterable[str], timeout: floa
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient(settings.librdkafka())
+    missing = []
     for topic in topics:
         meta = admin.list_topics(topic, timeout=timeout).topics.get(topic)
         line = refusal(meta.error if meta else None, settings.principal, "read", topic)
         if line is not None:
             raise KafkaAuthError(line)
+        if meta is None or meta.error is not None:
+            missing.append(topic)
+    return missing

@@ -79,3 +79,15 @@ def read_to_end(
             todo -= {tp.partition for tp in reached if tp.offset >= ends[tp.partition]}
     finally:
         consumer.close()
+
+
+def positions(
+    consumer: Consumer, partitions: list[TopicPartition], timeout: float
+) -> dict[tuple[str, int], int]:
+    """Where `consumer` is on `partitions`: its position, or, on one it has read nothing of
+    since it was assigned, its group's committed offset (negative: never committed)."""
+    at = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(partitions)}
+    unread = [TopicPartition(t, p) for (t, p), offset in at.items() if offset < 0]
+    for tp in consumer.committed(unread, timeout) if unread else []:
+        at[(tp.topic, tp.partition)] = tp.offset
+    return at

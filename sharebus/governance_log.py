@@ -115,8 +115,7 @@ def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -
     from streams.governance_feed import GovernanceFeed
 
     settings = settings or get_kafka_settings()
-    check_readable(settings, names.GOVERNANCE_TOPICS)
-    missing = _missing(settings)
+    missing = check_readable(settings, names.GOVERNANCE_TOPICS)
     if len(missing) == len(names.GOVERNANCE_TOPICS):
         return Governance()  # a new cluster: nothing was ever applied
     if missing:
@@ -132,16 +131,6 @@ def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -
         return feed.current
     finally:
         feed.stop()
-
-
-def _missing(settings: KafkaSettings) -> list[str]:
-    from confluent_kafka.admin import AdminClient
-
-    try:
-        found = AdminClient(settings.librdkafka()).list_topics(timeout=10).topics
-    except KafkaException as exc:
-        raise GovernanceError(f"governance topics not listed: {exc.args[0].str()}") from exc
-    return [t for t in names.GOVERNANCE_TOPICS if t not in found or found[t].error is not None]
 
 
 def ensure_topics(settings: KafkaSettings) -> None:

@@ -29,6 +29,8 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from foundation.reading import positions
+
 if TYPE_CHECKING:
     from streams.governance_feed import GovernanceFeed
     from streams.pipeline import Pipeline
@@ -106,16 +108,7 @@ def _lag(consumer: Consumer) -> dict[tuple[str, int], int]:
     assigned = consumer.assignment()
     if not assigned:
         return {}
-    at: dict[tuple[str, int], int] = {}
-    unknown: list[TopicPartition] = []
-    for tp in consumer.position(assigned):
-        if tp.offset >= 0:
-            at[(tp.topic, tp.partition)] = tp.offset
-        else:
-            unknown.append(TopicPartition(tp.topic, tp.partition))
-    if unknown:
-        for tp in consumer.committed(unknown, timeout=1.0):
-            at[(tp.topic, tp.partition)] = tp.offset
+    at = positions(consumer, assigned, timeout=1.0)
     lag = {}
     for (topic, partition), offset in at.items():
         low, end = consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)

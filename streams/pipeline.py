@@ -40,6 +40,7 @@ from confluent_kafka import (
     TopicPartition,
 )
 
+from foundation.reading import positions
 from foundation.settings import KafkaSettings, WorkerSettings
 from governance.models import ConsentEvent
 from governance.topics import Topics, bank_spec
@@ -55,7 +56,7 @@ from streams.retraction import (
     Revocation,
     agreement_retractions,
     ended_retracting,
-    held,
+    holdings,
     retractions,
 )
 
@@ -512,8 +513,8 @@ class Pipeline:
                 mark = (agreement.id, agreement.version, topic, tp.partition)
                 if tp.topic != source_topic or mark in self._swept:
                     continue
-                group = f"{self.worker.app_id}-retraction"
-                keys = held(self.kafka.librdkafka(), group, topic, tp.partition, agreement.id)
+                held = self._holdings(topic, tp.partition)
+                keys = [key for key, under in held.items() if under == agreement.id]
                 outgoing = agreement_retractions(
                     self.fanout, gov, agreement, grant, tp.partition, keys
                 )
@@ -537,8 +538,7 @@ class Pipeline:
         self._earlier_checked = True
         gov = self.governance.current
         now = datetime.now(UTC)
-        group = f"{self.worker.app_id}-retraction"
-        held_on: dict[tuple[str, int], set[bytes]] = {}
+        held_on: dict[tuple[str, int], dict[bytes, str]] = {}
         outgoing: list[Outgoing] = []
         for event, version in self.governance.earlier_revocations:
             consent = gov.consent(event.bank, event.uscc)
@@ -551,7 +551,7 @@ class Pipeline:
                 category = names.category_of_source(topic) or ""
                 where = (names.bank_topic(event.bank, category), partition)
                 if where not in held_on:
-                    held_on[where] = set(held(self.kafka.librdkafka(), group, *where, None))
+                    held_on[where] = self._holdings(*where)
                 return event.uscc.encode() in held_on[where]
 
             outgoing += retractions(
@@ -560,6 +560,11 @@ class Pipeline:
         self._send_retractions(consumer, producer, outgoing)
         if outgoing:
             log.info("retracted %d bank record(s) of consents revoked earlier", len(outgoing) // 3)
+
+    def _holdings(self, topic: str, partition: int) -> dict[bytes, str]:
+        """What the bank holds on a partition of its topic, read to its end now."""
+        group = f"{self.worker.app_id}-retraction"
+        return holdings(self.kafka.librdkafka(), group, topic, partition)
 
     def _send_retractions(
         self, consumer: Consumer, producer: Producer, outgoing: list[Outgoing]
@@ -577,10 +582,7 @@ class Pipeline:
         # A partition not read yet since it was assigned has no position: its committed
         # offset (or its start, which is where the group would begin) carries the head.
         parts = [TopicPartition(t, p) for t, p in touched]
-        done = {(tp.topic, tp.partition): tp.offset for tp in consumer.position(parts)}
-        unread = [tp for tp in parts if done[(tp.topic, tp.partition)] < 0]
-        for tp in consumer.committed(unread, 30) if unread else []:
-            done[(tp.topic, tp.partition)] = max(tp.offset, 0)
+        done = {tp: max(offset, 0) for tp, offset in positions(consumer, parts, 30).items()}
         self._begin(producer)
         for out in outgoing:
             self._produce(producer, out)

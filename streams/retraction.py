@@ -121,13 +121,11 @@ def ended_retracting(gov: Governance, now: datetime) -> list[tuple[Agreement, Gr
     return out
 
 
-def held(
-    conf: dict[str, Any], group: str, topic: str, partition: int, agreement_id: str | None
-) -> list[bytes]:
-    """The keys the bank holds on one partition of its topic (under an agreement, or any):
-    those whose latest record, read to the end the partition has now, is not a tombstone
-    (and came under that agreement)."""
-    latest: dict[bytes, bytes] = {}
+def holdings(conf: dict[str, Any], group: str, topic: str, partition: int) -> dict[bytes, str]:
+    """What the bank holds on one partition of its topic: each key whose latest record,
+    read to the end the partition has now, is not a tombstone, with the agreement it came
+    under."""
+    latest: dict[bytes, str] = {}
     start = [TopicPartition(topic, partition, OFFSET_BEGINNING)]
     for msg in read_to_end(conf, topic, group, start=start):
         key = msg.key()
@@ -137,11 +135,8 @@ def held(
             latest.pop(key, None)
         else:
             under = dict(msg.headers() or []).get(h.AGREEMENT_ID)
-            latest[key] = under if isinstance(under, bytes) else b""
-    if agreement_id is None:
-        return list(latest)
-    wanted = agreement_id.encode()
-    return [key for key, under in latest.items() if under == wanted]
+            latest[key] = under.decode() if isinstance(under, bytes) else ""
+    return latest
 
 
 def agreement_retractions(
