@@ -112,9 +112,11 @@ def _abort(producer: Producer) -> None:
 
 def read_current(settings: KafkaSettings | None = None, timeout: float = 30.0) -> Governance:
     """The governance in force now: what the workers read, at its last whole version."""
+    from foundation.probe import require
     from streams.governance_feed import GovernanceFeed
 
     settings = settings or get_kafka_settings()
+    require(kafka=True, settings=settings)  # a Kafka that does not answer, said in one line
     missing = check_readable(settings, names.GOVERNANCE_TOPICS)
     if len(missing) == len(names.GOVERNANCE_TOPICS):
         return Governance()  # a new cluster: nothing was ever applied
@@ -144,12 +146,10 @@ def ensure_topics(settings: KafkaSettings) -> None:
 
 def plan_folder(directory: Path, settings: KafkaSettings | None = None) -> tuple[Plan, Governance]:
     """What applying `directory` would change, against the governance in force."""
-    from foundation.probe import require
     from governance.loader import load_governance
 
-    # The folder first (its problems need no cluster), then a broker that answers.
+    # The folder first (its problems need no cluster), then the governance in force.
     desired, sources = load_governance(directory)
-    require(kafka=True, settings=settings)
     in_force = read_current(settings)
     return plan(desired, in_force, datetime.now(UTC), sources), in_force
 

@@ -66,6 +66,9 @@ NEEDS_KAFKA = [
     ("dlq", "replay", "--dry-run"),
     ("audit", "verify"),
     ("topics", "apply", "--prune"),
+    ("grants", "--bank", "ccb"),
+    ("docs", "asyncapi", "--bank", "ccb"),
+    ("backfill", "--agreement", "ccb-inclusive-2026"),
 ]
 
 
