@@ -29,7 +29,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from foundation import headers as h
-from foundation.reading import read_to_end
+from foundation.reading import TopicMissingError, read_to_end
 from governance.decision import Decision, Event, Reason
 from governance.models import Agreement, ConsentEvent, Governance, Grant, Status
 from schemas import names
@@ -124,18 +124,21 @@ def ended_retracting(gov: Governance, now: datetime) -> list[tuple[Agreement, Gr
 def holdings(conf: dict[str, Any], group: str, topic: str, partition: int) -> dict[bytes, str]:
     """What the bank holds on one partition of its topic: each key whose latest record,
     read to the end the partition has now, is not a tombstone, with the agreement it came
-    under."""
+    under. A topic deleted since it was listed holds nothing."""
     latest: dict[bytes, str] = {}
     start = [TopicPartition(topic, partition, OFFSET_BEGINNING)]
-    for msg in read_to_end(conf, topic, group, start=start):
-        key = msg.key()
-        if key is None:
-            continue
-        if msg.value() is None:
-            latest.pop(key, None)
-        else:
-            under = dict(msg.headers() or []).get(h.AGREEMENT_ID)
-            latest[key] = under.decode() if isinstance(under, bytes) else ""
+    try:
+        for msg in read_to_end(conf, topic, group, start=start):
+            key = msg.key()
+            if key is None:
+                continue
+            if msg.value() is None:
+                latest.pop(key, None)
+            else:
+                under = dict(msg.headers() or []).get(h.AGREEMENT_ID)
+                latest[key] = under.decode() if isinstance(under, bytes) else ""
+    except TopicMissingError:
+        return {}
     return latest
 
 

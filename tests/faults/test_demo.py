@@ -4,6 +4,11 @@ What a newcomer relies on: it ends with exit 0 and no traceback; its report's co
 what the banks' handlers received and what the workers decided; the revocation, the
 suspension and the late bank's backfill show; and a second run shows its own events only
 (no earlier event is fanned out into a bank topic again).
+
+In the fault tier, which runs before the integration tier starts its session worker: a
+second worker group would deliver the demo's events too, by its own (slightly later)
+reading of each governance change, so the handlers could count a delivery around the
+suspension that the demo's workers denied.
 """
 
 from __future__ import annotations
