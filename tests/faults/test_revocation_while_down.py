@@ -16,7 +16,7 @@ from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from synthetic.generate import records
-from tests.integration.bank_flow import enterprises
+from tests.integration.bank_flow import enterprises, gather
 from tests.integration.conftest import (
     Endpoints,
     run_cli,
@@ -25,7 +25,7 @@ from tests.integration.conftest import (
     wait_for,
 )
 from tests.integration.reading import group_at_end
-from tests.integration.test_subscriber_retraction import HELD, collect, version_in
+from tests.integration.test_subscriber_retraction import HELD, version_in
 
 
 def test_a_consent_revoked_while_no_worker_runs_is_retracted_when_one_starts(
@@ -47,7 +47,7 @@ def test_a_consent_revoked_while_no_worker_runs_is_retracted_when_one_starts(
             with Publisher(agency=category.split(".")[0], settings=kafka_settings) as pub:
                 pub.publish(category, "c", ent.uscc, after=record)
         with Subscriber("spdb", group=reader, categories=HELD, settings=kafka_settings) as sub:
-            held = collect(sub, ent.uscc, len(HELD))
+            held = gather(sub, {ent.uscc}, len(HELD))
         assert sorted((e.kind.value, e.op) for e in held) == [("change", "c")] * len(HELD)
     finally:
         first.proc.send_signal(signal.SIGKILL)
@@ -62,7 +62,7 @@ def test_a_consent_revoked_while_no_worker_runs_is_retracted_when_one_starts(
     try:
         second.wait_governance(version, timeout=180)
         with Subscriber("spdb", group=reader, categories=HELD, settings=kafka_settings) as sub:
-            erased = collect(sub, ent.uscc, 2 * len(HELD))
+            erased = gather(sub, {ent.uscc}, 2 * len(HELD))
     finally:
         stop_worker(second)
     for category in HELD:

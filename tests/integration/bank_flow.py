@@ -8,6 +8,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from consumers.events import BankEvent
+from consumers.subscriber import Subscriber
 from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas.catalog import load_catalog
@@ -76,6 +78,28 @@ def assert_once_in_order(seen: list[dict[str, Any]], ents: list[Enterprise]) -> 
     for e in ents:
         sources = [int(s["source"].rsplit("/", 1)[1]) for s in mine if s["key"] == e.uscc]
         assert sources == sorted(sources), f"{e.uscc} out of its source order"
+
+
+def gather(
+    sub: Subscriber,
+    keys: set[str],
+    want: int,
+    quiet: float = 6,
+    timeout: float = 120,
+    idle: float | None = None,
+) -> list[BankEvent]:
+    """The events of `keys`: until `want` of them (or `timeout`, or `idle` seconds of
+    nothing), then `quiet` seconds more for any that should not be there. Waiting for the
+    count, not for a pause, keeps a slow worker (a rebalance, a registry call) from ending
+    the wait before the first delivery."""
+    got: list[BankEvent] = []
+    for event in sub.events(timeout=timeout, idle=idle):
+        if event.key in keys:
+            got.append(event)
+        if len(got) >= want:
+            break
+    got += [e for e in sub.events(idle=quiet) if e.key in keys]
+    return got
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

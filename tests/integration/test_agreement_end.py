@@ -19,7 +19,7 @@ from schemas import names
 from schemas.catalog import load_catalog
 from sharebus.governance_log import read_current
 from synthetic.generate import records
-from tests.integration.bank_flow import enterprises
+from tests.integration.bank_flow import enterprises, gather
 from tests.integration.conftest import (
     GOVERNANCE,
     Endpoints,
@@ -87,7 +87,8 @@ def test_an_ended_agreement_retracts_what_the_bank_holds_only_where_it_says_so(
 
     group = f"bocom.agreement-end-{unique}"
     with Subscriber("bocom", group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        before = [e for e in sub.events(timeout=120, idle=10) if e.key in mine]
+        # Each enterprise created and updated, two deleted: a change each, and a tombstone.
+        before = gather(sub, mine, 2 * len(ents) + 2 * 2)
     got = Counter((e.kind.value, e.op) for e in before)
     assert got[("change", "c")] == len(ents), "every enterprise reached bocom"
     assert got[("tombstone", None)] == 2, "the two deleted ones were forgotten"
@@ -98,7 +99,7 @@ def test_an_ended_agreement_retracts_what_the_bank_holds_only_where_it_says_so(
     version = applied(governance_with(tmp_path, "terminated", versions), kafka_settings, worker)
 
     with Subscriber("bocom", group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        erased = [e for e in sub.events(timeout=120, idle=15) if e.key in mine]
+        erased = gather(sub, mine, 2 * len(held), quiet=10)
     by_key: dict[str, list[str]] = {}
     for e in erased:
         by_key.setdefault(e.key, []).append(e.kind.value)

@@ -24,7 +24,7 @@ from producers.publisher import Publisher
 from schemas.catalog import load_catalog
 from sharebus.governance_log import read_current
 from synthetic.generate import records
-from tests.integration.bank_flow import enterprises
+from tests.integration.bank_flow import enterprises, gather
 from tests.integration.conftest import (
     GOVERNANCE,
     TEST_MASK_KEYS,
@@ -139,7 +139,7 @@ def test_a_late_bank_gets_exactly_the_current_state_once(
     mine = set(latest)
     group = f"bocom.backfill-{unique}"
     with Subscriber("bocom", group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        got = [e for e in _until_quiet(sub, mine, len(expected))]
+        got = gather(sub, mine, len(expected))
     assert {(e.kind.value, e.op) for e in got} == {("change", "r")}
     assert all(e.backfill and e.backfill.startswith(AGREEMENT) for e in got)
     assert {e.key: e.after for e in got} == expected
@@ -151,7 +151,7 @@ def test_a_late_bank_gets_exactly_the_current_state_once(
     sent = read_since(kafka_settings, since, lambda m: _count(m, mine) >= len(expected), 60)
     assert _count(sent, mine) == len(expected), "the second run sends the same again"
     with Subscriber("bocom", group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        again = list(_until_quiet(sub, mine, 1))
+        again = gather(sub, mine, 1, idle=15)
     assert again == [], "a second backfill must not double what the handler sees"
 
 
@@ -166,14 +166,3 @@ def backfill(endpoints: Endpoints) -> subprocess.CompletedProcess[str]:
 
 def _count(messages: list[Any], keys: set[str]) -> int:
     return sum(1 for m in messages if m.key().decode() in keys and m.value() is not None)
-
-
-def _until_quiet(sub: Subscriber, keys: set[str], want: int):  # type: ignore[no-untyped-def]
-    seen = 0
-    for event in sub.events(timeout=120, idle=15):
-        if event.key in keys:
-            seen += 1
-            yield event
-        if seen >= want:
-            break
-    yield from (e for e in sub.events(idle=6) if e.key in keys)

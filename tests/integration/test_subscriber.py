@@ -26,6 +26,7 @@ from tests.integration.bank_flow import (
     TOPIC,
     assert_once_in_order,
     enterprises,
+    gather,
     publish_histories,
     read_jsonl,
 )
@@ -83,18 +84,6 @@ def test_a_killed_consumer_hands_every_event_once_in_order(
     assert_once_in_order(read_jsonl(out), ents)
 
 
-def _drain(sub: Subscriber, keys: set[str], want: int, timeout: float = 120) -> list[BankEvent]:
-    """Events of `keys`, until `want` of them, then a few quiet seconds for stragglers."""
-    got: list[BankEvent] = []
-    for event in sub.events(timeout=timeout):
-        if event.key in keys:
-            got.append(event)
-        if len(got) >= want:
-            break
-    got += [e for e in sub.events(idle=6) if e.key in keys]
-    return got
-
-
 def _as_rows(events: list[BankEvent]) -> list[dict[str, Any]]:
     return [e.as_json() for e in events]
 
@@ -118,7 +107,7 @@ def test_records_sent_again_with_the_same_source_position_are_dropped(
     start = end_offsets(kafka_settings, TOPIC)
     publish_histories(kafka_settings, ents)
     with Subscriber(BANK, group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        first = _drain(sub, keys, total)
+        first = gather(sub, keys, total)
     assert_once_in_order(_as_rows(first), ents)
 
     # What a worker restarted before its commit does: the same records, the same
@@ -137,17 +126,17 @@ def test_records_sent_again_with_the_same_source_position_are_dropped(
     replay()
     # A restarted subscriber of the group knows the positions from its commits.
     with Subscriber(BANK, group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        again = _drain(sub, keys, len(ents))
+        again = gather(sub, keys, len(ents))
         assert [e.kind.value for e in again] == ["tombstone"] * len(ents), (
             "replayed changes must be dropped; tombstones are never dropped"
         )
         assert sub.dropped >= total - len(ents)
         # A running one knows them too, and still takes what is new.
         replay()
-        live = _drain(sub, keys, len(ents))
+        live = gather(sub, keys, len(ents))
         assert [e.kind.value for e in live] == ["tombstone"] * len(ents)
         publish_one_more(kafka_settings, ents[0])
-        fresh = _drain(sub, keys, 1)
+        fresh = gather(sub, keys, 1)
     assert [(e.key, e.op) for e in fresh] == [(ents[0].uscc, "c")]
 
 
@@ -167,7 +156,7 @@ def test_a_real_worker_replay_does_not_reach_the_handler_twice(
     group = f"{BANK}.worker-replay-{unique}"
     publish_histories(kafka_settings, ents)
     with Subscriber(BANK, group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        first = _drain(sub, keys, total)
+        first = gather(sub, keys, total)
     assert_once_in_order(_as_rows(first), ents)
 
     # A worker of a new group reads the source topic from its beginning and sends every
@@ -183,5 +172,5 @@ def test_a_real_worker_replay_does_not_reach_the_handler_twice(
         stop_worker(second)
     assert len(sent_again) >= total, "the second worker did not replay the records"
     with Subscriber(BANK, group=group, categories=[CATEGORY], settings=kafka_settings) as sub:
-        again = _drain(sub, keys, len(ents))
+        again = gather(sub, keys, len(ents))
     assert [e for e in again if e.kind.value == "change"] == []

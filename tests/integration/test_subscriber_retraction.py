@@ -3,16 +3,13 @@ record it held of the enterprise, then a tombstone; nothing of it afterwards."""
 
 from __future__ import annotations
 
-import time
-
-from consumers.events import BankEvent
 from consumers.subscriber import Subscriber
 from foundation.settings import KafkaSettings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
 from synthetic.generate import records
-from tests.integration.bank_flow import enterprises
+from tests.integration.bank_flow import enterprises, gather
 from tests.integration.conftest import Endpoints, WorkerProcess, run_cli
 from tests.integration.reading import audit_until, end_offsets
 
@@ -21,19 +18,6 @@ HELD = ["tax.payment-record", "court.judgment"]
 
 def version_in(stdout: str) -> int:
     return int(stdout.split("governance version ")[1].split(")")[0])
-
-
-def collect(sub: Subscriber, uscc: str, until: int, quiet: float = 6) -> list[BankEvent]:
-    """The events of `uscc`, until `until` of them, then `quiet` seconds more."""
-    got: list[BankEvent] = []
-    deadline = time.monotonic() + 120
-    for event in sub.events(timeout=120):
-        if event.key == uscc:
-            got.append(event)
-        if len(got) >= until or time.monotonic() > deadline:
-            break
-    got += [e for e in sub.events(idle=quiet) if e.key == uscc]
-    return got
 
 
 def test_a_revoked_consent_reaches_the_handler_as_retractions(
@@ -52,7 +36,7 @@ def test_a_revoked_consent_reaches_the_handler_as_retractions(
     group = f"spdb.retraction-{unique}"
     topics = [f"bank.spdb.{c}" for c in HELD]
     with Subscriber("spdb", group=group, categories=HELD, settings=kafka_settings) as sub:
-        held = collect(sub, ent.uscc, len(HELD))
+        held = gather(sub, {ent.uscc}, len(HELD))
         assert sorted((e.topic, e.kind.value, e.op) for e in held) == [
             (t, "change", "c") for t in sorted(topics)
         ]
@@ -60,7 +44,7 @@ def test_a_revoked_consent_reaches_the_handler_as_retractions(
         assert revoked.returncode == 0, revoked.stderr
         version = version_in(revoked.stdout)
         worker.wait_governance(version)
-        erased = collect(sub, ent.uscc, 2 * len(HELD))
+        erased = gather(sub, {ent.uscc}, 2 * len(HELD))
     for topic in topics:
         here = [e for e in erased if e.topic == topic]
         assert [e.kind.value for e in here] == ["retraction", "tombstone"], topic
