@@ -16,6 +16,7 @@ from typing import Any
 from schemas import names
 from schemas.envelope import envelope_schema
 from schemas.errors import SchemaError, UnknownCategoryError
+from schemas.meanings import problems
 
 SENSITIVITIES = ("public", "internal", "personal")
 
@@ -117,8 +118,13 @@ def parse_category(agency: str, dataset: str, text: str) -> Category:
     if not record.get("doc"):
         raise SchemaError(f"{where}: the record needs a doc")
     fields = []
+    order = [raw.get("name", "?") for raw in record.get("fields", [])]
     for raw in record.get("fields", []):
         name = raw.get("name", "?")
+        # Until every category says what its fields mean, a field without a meaning passes.
+        if "meaning" in raw:
+            for problem in problems(raw, order):
+                raise SchemaError(f"{where}: field '{name}': {problem}")
         if raw.get("sensitivity") not in SENSITIVITIES:
             raise SchemaError(f"{where}: field '{name}' needs a sensitivity of {SENSITIVITIES}")
         if not raw.get("doc"):
