@@ -132,6 +132,6 @@ def problems(field: dict[str, Any], names: list[str]) -> list[str]:
     return out
 
 
-def _bounds(value: list[Any]) -> bool:
+def _bounds(value: Any) -> bool:
     numbers = all(isinstance(v, int | float) for v in value)
     return len(value) == 2 and numbers and value[0] <= value[1]
