@@ -111,8 +111,10 @@ def test_types_follow_the_conventions(category: Category) -> None:
         if isinstance(raw["type"], list):
             assert raw["type"][0] == "null" and "default" in raw and raw["default"] is None, where
         base = non_null(raw["type"])
-        if isinstance(base, dict) and base.get("logicalType") == "decimal" and "area" not in where:
-            assert base == MONEY, where
+        if isinstance(base, dict) and base.get("logicalType") == "decimal":
+            # Money is always decimal(18,2); areas and rates are decimals of their own width.
+            money = raw.get("meaning", "area" if "area" in where else "money") == "money"
+            assert base == MONEY if money else base.get("scale") == 2, where
         for enum in enums(raw["type"]):
             enum_names.append(enum["name"])
             assert all(AVRO_NAME.match(s) for s in enum["symbols"]), where
