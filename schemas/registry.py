@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +27,8 @@ from schemas.catalog import Catalog, Category
 from schemas.errors import RegistryError
 from schemas.serde import COMPATIBILITY
 
+# Subjects registered at once: the registry answers each call in tens of milliseconds.
+REGISTER_CONCURRENCY = 8
 _SUBJECT_NOT_FOUND = 40401
 _SCHEMA_NOT_FOUND = 40403
 _JAVA_PREFIX = re.compile(r"^[\w.$]+(Exception|Error): ")
@@ -63,23 +66,26 @@ def registered_subjects(catalog: Catalog, client: SchemaRegistryClient) -> list[
 def register_all(catalog: Catalog, client: SchemaRegistryClient) -> list[Registered]:
     """Make every subject BACKWARD compatible, then register its envelope.
 
-    Raises RegistryError at the first subject the registry refuses (`check_all` says why
-    for every subject without registering anything).
+    Subjects go to the registry a few at a time (four calls each; 300 categories one by one
+    took half a minute). Raises RegistryError for the first subject, in catalog order, that
+    the registry refuses (`check_all` says why for every subject without registering).
     """
-    done = []
-    for category in catalog:
-        subject, schema = category.subject, schema_of(category)
-        _call(client, subject, client.set_compatibility, subject, COMPATIBILITY)
-        level = _call(client, subject, client.get_compatibility, subject)
-        if level != COMPATIBILITY:
-            raise RegistryError(f"registry keeps {subject} at {level}, not {COMPATIBILITY}")
-        existing = _lookup(client, subject, schema)
-        if existing is not None:
-            done.append(Registered(subject, existing, new=False))
-            continue
-        schema_id = _call(client, subject, client.register_schema, subject, schema)
-        done.append(Registered(subject, schema_id, new=True))
-    return done
+    with ThreadPoolExecutor(max_workers=REGISTER_CONCURRENCY) as pool:
+        futures = [pool.submit(_register_one, client, category) for category in catalog]
+        return [f.result() for f in futures]
+
+
+def _register_one(client: SchemaRegistryClient, category: Category) -> Registered:
+    subject, schema = category.subject, schema_of(category)
+    _call(client, subject, client.set_compatibility, subject, COMPATIBILITY)
+    level = _call(client, subject, client.get_compatibility, subject)
+    if level != COMPATIBILITY:
+        raise RegistryError(f"registry keeps {subject} at {level}, not {COMPATIBILITY}")
+    existing = _lookup(client, subject, schema)
+    if existing is not None:
+        return Registered(subject, existing, new=False)
+    schema_id = _call(client, subject, client.register_schema, subject, schema)
+    return Registered(subject, schema_id, new=True)
 
 
 def check_all(catalog: Catalog, client: SchemaRegistryClient) -> list[Problem]:
