@@ -25,6 +25,22 @@ def end_offsets(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
         consumer.close()
 
 
+def ends_of(settings: KafkaSettings, topics: list[str]) -> list[TopicPartition]:
+    """`end_offsets` of many topics with one client: 300 categories, one connection."""
+    consumer = Consumer({**settings.librdkafka(), "group.id": "sharebus-test-reader"})
+    try:
+        meta = consumer.list_topics(timeout=10).topics
+        out = []
+        for topic in topics:
+            if topic not in meta or not meta[topic].partitions:
+                raise AssertionError(f"topic {topic} does not exist: nothing could be read from it")
+            partitions = meta[topic].partitions
+            out += [TopicPartition(topic, p, _high(consumer, topic, p)) for p in partitions]
+        return out
+    finally:
+        consumer.close()
+
+
 def _high(consumer: Consumer, topic: str, partition: int) -> int:
     # Just after a topic is created the metadata may name a leader that does not yet
     # answer as one (NOT_LEADER_FOR_PARTITION): ask again for a few seconds.
