@@ -46,6 +46,8 @@ class AvroSerde:
         self._checked: set[str] = set()
         self._subject_ids: dict[str, frozenset[int]] = {}
         self._lock = threading.Lock()
+        # Writers register one subject at a time each, different subjects at once.
+        self._subject_locks: dict[str, threading.Lock] = {}
         # The highest schema id the registry has shown this process: an id at or below
         # it that the registry says it does not know means the registry is still loading
         # (Apicurio answers while it replays its journal), not that the id is bad.
@@ -60,7 +62,7 @@ class AvroSerde:
         cached = self._writers.get(key)
         if cached is not None:
             return cached
-        with self._lock:
+        with self._subject_locks.setdefault(subject, threading.Lock()):
             cached = self._writers.get(key)
             if cached is not None:
                 return cached
