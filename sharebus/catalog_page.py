@@ -163,7 +163,7 @@ def _category(page: CategoryPage, banks: dict[str, Party], now: datetime) -> str
         f"<dt>Schema subject</dt><dd><code>{e(cat.subject)}</code></dd>"
         f"<dt>Entrusted</dt><dd>{_entrustment(page)}</dd></dl>"
     )
-    grants = "".join(_grant(g, banks, now) for g in page.grants)
+    grants = "".join(_grant(g, banks, now, len(page.fields)) for g in page.grants)
     granted = (
         f'<ul class="grants">{grants}</ul>'
         if grants
@@ -204,10 +204,17 @@ def _fields(page: CategoryPage) -> str:
         for g in page.grants
     )
     rows = "".join(_field_row(f, page.grants) for f in page.fields)
+    legend = (
+        '<p class="legend">A column per grant: <b class="yes">✓</b> delivered as is, '
+        '<b class="no">–</b> not granted, <span class="mask">hash</span> delivered masked '
+        "(or dropped) as the grant says below; hover for how.</p>"
+        if page.grants
+        else ""
+    )
     return (
         '<div class="table-wrap"><table class="fields"><thead><tr><th>Field</th><th>Type</th>'
         f"<th>Sensitivity</th><th>Description</th>{heads}</tr></thead>"
-        f"<tbody>{rows}</tbody></table></div>"
+        f"<tbody>{rows}</tbody></table></div>{legend}"
     )
 
 
@@ -237,11 +244,16 @@ def _cell(name: str, grant: GrantView) -> str:
             f'<td class="g"><span class="mask" title="{e(how)}">{e(how.split(" ")[0])}</span></td>'
         )
     if name in grant.fields:
-        return '<td class="g"><span class="yes" title="delivered as is">✓</span></td>'
-    return '<td class="g"><span class="no" title="not granted">–</span></td>'
+        return '<td class="g yes">✓</td>'
+    return '<td class="g no">–</td>'
 
 
-def _grant(grant: GrantView, banks: dict[str, Party], now: datetime) -> str:
+def _fields_granted(grant: GrantView, total: int) -> str:
+    masked = sum(1 for how in grant.masks.values() if not how.startswith("drop"))
+    return f"{len(grant.fields)} of {total} delivered, {masked} of them masked"
+
+
+def _grant(grant: GrantView, banks: dict[str, Party], now: datetime, total: int) -> str:
     bank = banks.get(grant.bank, Party(grant.bank, grant.bank, ""))
     state = window_state(grant.effective_from, grant.effective_until, now)
     masks = "; ".join(f"<code>{e(f)}</code> {e(how)}" for f, how in grant.masks.items())
@@ -255,7 +267,7 @@ def _grant(grant: GrantView, banks: dict[str, Party], now: datetime) -> str:
         f"{_day(grant.effective_from)} → {_day(grant.effective_until)} · {state}</span></div>"
         '<dl class="facts">'
         f"<dt>Purpose</dt><dd>{e(grant.purpose)}</dd>"
-        f"<dt>Fields</dt><dd>{', '.join(f'<code>{e(f)}</code>' for f in grant.fields)}</dd>"
+        f"<dt>Fields</dt><dd>{_fields_granted(grant, total)} (the column above)</dd>"
         f"<dt>Masks</dt><dd>{masks or 'none'}</dd>"
         f"<dt>Row filter</dt><dd>{filter_text}</dd>"
         f"<dt>Consent</dt><dd>{'required' if grant.consent_required else 'not required'}</dd>"
