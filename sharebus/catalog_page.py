@@ -237,19 +237,22 @@ def _field_row(field: FieldRow, grants: tuple[GrantView, ...]) -> str:
     )
 
 
+def _kind(how: str) -> str:
+    """A mask's kind, from how the grant view says it (`partial (first 6, ...)`)."""
+    return how.split(" ")[0]
+
+
 def _cell(name: str, grant: GrantView) -> str:
     how = grant.masks.get(name)
     if how is not None:
-        return (
-            f'<td class="g"><span class="mask" title="{e(how)}">{e(how.split(" ")[0])}</span></td>'
-        )
+        return f'<td class="g"><span class="mask" title="{e(how)}">{e(_kind(how))}</span></td>'
     if name in grant.fields:
         return '<td class="g yes">✓</td>'
     return '<td class="g no">–</td>'
 
 
 def _fields_granted(grant: GrantView, total: int) -> str:
-    masked = sum(1 for how in grant.masks.values() if not how.startswith("drop"))
+    masked = sum(1 for how in grant.masks.values() if _kind(how) != "drop")
     return f"{len(grant.fields)} of {total} delivered, {masked} of them masked"
 
 
@@ -258,13 +261,18 @@ def _grant(grant: GrantView, banks: dict[str, Party], now: datetime, total: int)
     state = window_state(grant.effective_from, grant.effective_until, now)
     masks = "; ".join(f"<code>{e(f)}</code> {e(how)}" for f, how in grant.masks.items())
     filter_text = f"<code>{e(grant.filter)}</code>" if grant.filter else "none: every record"
-    live = grant.status == "active" and state == "in force"
+    live = grant.status == "active" and state == "in force" and grant.entrusted
+    # Granted is not delivered: the agency must have entrusted the category too.
+    unentrusted = (
+        "" if grant.entrusted else ' <span class="tag off">nothing delivered: not entrusted</span>'
+    )
     return (
         f'<li class="grant{"" if live else " inactive"}"><div class="grant-head">'
         f'<span class="bank">{e(bank.name_en)}</span>{zh(bank.name_zh)} <code>{e(bank.id)}</code>'
         f" · agreement <code>{e(grant.agreement)}</code> v{grant.agreement_version} "
         f'<span class="status {e(grant.status)}">{e(grant.status)}</span> <span class="window">'
-        f"{_day(grant.effective_from)} → {_day(grant.effective_until)} · {state}</span></div>"
+        f"{_day(grant.effective_from)} → {_day(grant.effective_until)} · {state}</span>"
+        f"{unentrusted}</div>"
         '<dl class="facts">'
         f"<dt>Purpose</dt><dd>{e(grant.purpose)}</dd>"
         f"<dt>Fields</dt><dd>{_fields_granted(grant, total)} (the column above)</dd>"

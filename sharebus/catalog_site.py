@@ -136,7 +136,8 @@ def build_site(catalog: Catalog, gov: Governance, source: str, now: datetime) ->
             by_category.setdefault(view.category, []).append(view)
     entrusting = {c: e for e in gov.entrustments.values() for c in e.categories}
     agencies = []
-    for agency in sorted({c.agency for c in catalog} | set(AGENCIES)):
+    # The programme's order of agencies, tax first (the catalog knows no other agency).
+    for agency in AGENCIES:
         pages = tuple(
             _page(c, entrusting.get(c.id), by_category.get(c.id, []), now)
             for c in catalog.of_agency(agency)

@@ -114,6 +114,8 @@ def test_a_category_no_agency_entrusts_is_marked_so(page: Node) -> None:
     assert "no entrustment lists it" in bankruptcy.find("dl", "facts").text()
     # Granted all the same, and the page says so: the grant is there, nothing is delivered.
     assert bankruptcy.attrs["data-banks"] == "bosc"
+    assert "nothing delivered: not entrusted" in grant(bankruptcy, "bosc-risk-2026")
+    assert "nothing delivered" not in grant(category(page, "court.judgment"), "bosc-risk-2026")
     judgment = category(page, "court.judgment")
     assert judgment.attrs["data-entrusted"] == "1"
     assert "by the court entrustment v1" in judgment.find("dl", "facts").text()
