@@ -75,7 +75,13 @@
   function fromAddress() {
     var hash = location.hash.replace(/^#/, "");
     if (hash && hash.indexOf("=") < 0) {
-      var target = document.getElementById(decodeURIComponent(hash));
+      var id = hash;
+      try {
+        id = decodeURIComponent(hash);
+      } catch (malformed) {
+        // A mistyped escape (`#50%`) is taken as written: an id that matches nothing.
+      }
+      var target = document.getElementById(id);
       if (target && target.tagName === "DETAILS") {
         target.open = true;
         target.scrollIntoView();

@@ -123,6 +123,11 @@ def test_a_link_to_a_category_opens_it_and_hides_nothing(site: Path, tmp_path: P
     assert not page.by_id("overview").hidden
 
 
+def test_a_mistyped_address_is_no_error(site: Path, tmp_path: Path) -> None:
+    page = open_page(f"{site.as_uri()}#tax%", tmp_path / "profile")
+    assert len(shown(page)) == len(load_catalog())
+
+
 def scaled(copies: int) -> tuple[Catalog, Governance]:
     """`copies` of every category under new names, every one granted to four banks under
     three agreements each (personal fields hashed, every other one filtered), one agency
