@@ -148,7 +148,7 @@ def _category(page: CategoryPage, banks: dict[str, Party], now: datetime) -> str
         (
             '<span class="tag ok">entrusted</span>'
             if entrusted
-            else '<span class="tag off">not entrusted</span>'
+            else '<span class="tag quiet">not entrusted</span>'
         )
         + chips
         + f'<span class="tag n">{len(page.fields)} fields</span>'
@@ -181,7 +181,7 @@ def _entrustment(page: CategoryPage) -> str:
     found = page.entrusted
     if found is None:
         return (
-            '<span class="tag off">not entrusted</span> no entrustment lists it: no bank '
+            '<span class="tag quiet">not entrusted</span> no entrustment lists it: no bank '
             "receives it, whatever an agreement grants"
         )
     window = f"{_day(found.since)} → {_day(found.until)}"
