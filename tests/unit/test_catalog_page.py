@@ -118,7 +118,9 @@ def test_a_category_no_agency_entrusts_is_marked_so(page: Node) -> None:
     assert "nothing delivered" not in grant(category(page, "court.judgment"), "bosc-risk-2026")
     judgment = category(page, "court.judgment")
     assert judgment.attrs["data-entrusted"] == "1"
-    assert "by the court entrustment v1" in judgment.find("dl", "facts").text()
+    court = governance_from_dir(SAMPLE).entrustments["court"]
+    facts = judgment.find("dl", "facts").text()
+    assert f"by the court entrustment v{court.version}, active 2026-01-01 → open-ended" in facts
 
 
 def test_counts_per_agency_and_per_bank(page: Node) -> None:
