@@ -2,7 +2,7 @@
 and which bank is granted which fields under which agreement.
 
 Pure: built from a catalog and a governance snapshot at one instant, so a test can read it
-without Kafka; `sharebus.catalog_page` renders it, `write_site` puts it in a folder.
+without Kafka; `sharebus.catalog_page` renders it, `sharebus docs catalog` writes it.
 """
 
 from __future__ import annotations
