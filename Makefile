@@ -6,11 +6,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install up down status demo test check lint types unit integration faults soak bench clean
+.PHONY: help deps install up down status demo test check lint types unit integration faults soak bench clean
 
 help:
 	@echo "make demo    start the stack, run the programme for a minute, write a report"
 	@echo "make test    lint, types and the whole test suite against the real broker and registry"
+	@echo "make deps    the system packages the tests need (Debian's chromium, for the catalog page)"
 	@echo "make up | down | status    the local Kafka + registry stack (make up BROKERS=3: a cluster)"
 	@echo "make bench   publish and decision figures next to a baseline"
 	@echo "make faults | soak    workers killed, registry bounced, poison mixed in; outputs counted"
@@ -22,7 +23,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+# Beyond Python, the tests need a headless browser: the catalog page's test runs its script
+# in Debian's chromium. Installed as root, or through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+		$(SUDO) apt-get install -y -qq --no-install-recommends chromium)
+
+install: deps $(STAMP)
 
 # Every party's SCRAM user and the derived ACLs come with the stack (the sample parties).
 # `make up BROKERS=3`: three brokers, replication factor 3, min ISR 2; later commands
@@ -55,10 +63,10 @@ unit: $(STAMP)
 
 # Integration tests find the broker through SHAREBUS_BOOTSTRAP / SHAREBUS_REGISTRY_URL,
 # else start the local stack themselves (tests/integration/conftest.py).
-integration: $(STAMP)
+integration: deps $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
-test: check
+test: deps check
 	$(BIN)/pytest -q
 
 # The fault suite alone (it is part of `make test` at CI size); `soak` runs it larger.

@@ -13,6 +13,7 @@ import typer
 
 from foundation.errors import UsageError
 from foundation.probe import require
+from sharebus.catalog_view import declared_title, meanings_of, title_of, type_name
 from sharebus.cli_common import friendly
 from sharebus.parties import parties
 
@@ -24,26 +25,13 @@ def emit(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2) + "\n")
 
 
-def _type_name(avro_type: Any) -> str:
-    if isinstance(avro_type, list):
-        return " | ".join(_type_name(t) for t in avro_type)
-    if isinstance(avro_type, dict):
-        logical = avro_type.get("logicalType")
-        if logical == "decimal":
-            return f"decimal({avro_type.get('precision')},{avro_type.get('scale', 0)})"
-        if avro_type.get("type") == "enum":
-            return "enum(" + ",".join(avro_type.get("symbols", [])) + ")"
-        return str(logical or avro_type.get("type"))
-    return str(avro_type)
-
-
 @catalog_app.command("list")
 @friendly
 def catalog_list(
     agency: Annotated[str | None, typer.Option(help="only this agency's categories")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Every category: id, source topic, number of fields, what it holds."""
+    """Every category: id, source topic, number of fields, title, what it holds."""
     from schemas.catalog import load_catalog
 
     cats = [c for c in load_catalog() if agency is None or c.agency == agency]
@@ -55,14 +43,15 @@ def catalog_list(
         emit(
             [
                 {"id": c.id, "agency": c.agency, "topic": c.topic, "fields": len(c.fields)}
-                | {"doc": c.record.get("doc", "")}
+                | {"title": declared_title(c), "doc": c.record.get("doc", "")}
                 for c in cats
             ]
         )
         return
     width = max((len(c.id) for c in cats), default=0)
     for c in cats:
-        print(f"{c.id:<{width}}  {len(c.fields):>3} fields  {c.record.get('doc', '')}")
+        title = " ".join(title_of(c))
+        print(f"{c.id:<{width}}  {len(c.fields):>3} fields  {title}: {c.record.get('doc', '')}")
 
 
 @catalog_app.command("show")
@@ -75,18 +64,20 @@ def catalog_show(
     from schemas.catalog import load_catalog
 
     cat = load_catalog().get(category)
+    meanings = meanings_of(cat)
     fields: list[dict[str, Any]] = [
-        {"name": f.name, "type": _type_name(f.type), "optional": f.optional}
-        | {"sensitivity": f.sensitivity, "doc": f.doc}
+        {"name": f.name, "type": type_name(f.type), "optional": f.optional}
+        | {"sensitivity": f.sensitivity, "meaning": meanings.get(f.name), "doc": f.doc}
         for f in cat.fields
     ]
     if as_json:
         emit(
             {"id": cat.id, "agency": cat.agency, "topic": cat.topic, "subject": cat.subject}
-            | {"doc": cat.record.get("doc", ""), "fields": fields}
+            | {"title": declared_title(cat), "doc": cat.record.get("doc", ""), "fields": fields}
         )
         return
     print(f"{cat.id}  topic {cat.topic}  subject {cat.subject}")
+    print(" ".join(title_of(cat)))
     print(cat.record.get("doc", ""))
     # An enum's symbols would widen every line: they go after its meaning.
     for f in fields:
@@ -96,11 +87,14 @@ def catalog_show(
             f["doc"] += f" [{symbols.replace(',', ' ')}]"
     name_w = max(len(f["name"]) for f in fields)
     type_w = max(len(f["type"]) for f in fields)
+    # The meaning column only where some field has one: older records keep their layout.
+    meaning_w = max(len(f["meaning"] or "") for f in fields)
     for f in fields:
         optional = "optional" if f["optional"] else "required"
+        meaning = f"{f['meaning'] or '':<{meaning_w}}  " if meaning_w else ""
         print(
             f"  {f['name']:<{name_w}}  {f['type']:<{type_w}}  {optional}  "
-            f"{f['sensitivity']:<8}  {f['doc']}"
+            f"{f['sensitivity']:<8}  {meaning}{f['doc']}"
         )
 
 

@@ -1,6 +1,7 @@
-"""`sharebus grants` and `sharebus docs asyncapi`: what a bank receives, self-service.
+"""`sharebus grants`, `sharebus docs asyncapi` and `sharebus docs catalog`: what a bank
+receives, self-service, and the whole catalog as a page to browse.
 
-Both read the governance in force (the governance topics), or a folder of YAML with
+All read the governance in force (the governance topics), or a folder of YAML with
 `--governance` (what would be in force once applied).
 """
 
@@ -8,12 +9,14 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from foundation.errors import SharebusError
 from sharebus.cli_common import friendly
 
 if TYPE_CHECKING:
@@ -131,4 +134,41 @@ def asyncapi_cmd(
     to.write_text(text, encoding="utf-8")
     Console(stderr=True).print(
         f"wrote {to}: {len(doc['channels'])} channels of bank {bank}", markup=False
+    )
+
+
+@docs_app.command("catalog")
+@friendly
+def catalog_cmd(
+    to: Annotated[Path, typer.Option("--out", help="the folder to write index.html into")],
+    governance: Folder = None,
+) -> None:
+    """A static HTML catalog, one page that needs no server and no network: every agency's
+    categories and fields, what is entrusted, and which bank is granted which fields."""
+    from governance.loader import governance_from_dir
+    from schemas.catalog import load_catalog
+    from sharebus.catalog_page import render
+    from sharebus.catalog_site import build_site
+    from sharebus.governance_log import read_current
+
+    catalog = load_catalog()
+    now = datetime.now(UTC)
+    if governance is not None:
+        gov = governance_from_dir(governance, catalog)
+        source = f"folder {governance} (what would be in force once applied)"
+    else:
+        gov = read_current()
+        applied = datetime.fromtimestamp(gov.version / 1000, UTC)
+        source = f"in force, version {gov.version} (applied {applied:%Y-%m-%d %H:%M %Z})"
+    site = build_site(catalog, gov, source, now)
+    index = to / "index.html"
+    try:
+        to.mkdir(parents=True, exist_ok=True)
+        index.write_text(render(site), encoding="utf-8")
+    except OSError as exc:
+        raise SharebusError(f"cannot write {index}: {exc.strerror or exc}") from exc
+    Console(stderr=True).print(
+        f"wrote {index}: {len(site.categories)} categories, {site.grant_count} grants to "
+        f"{len(site.banks)} banks",
+        markup=False,
     )

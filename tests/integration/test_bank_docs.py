@@ -1,6 +1,6 @@
 """What a bank can find out by itself: `sharebus grants`, `sharebus docs asyncapi` (validated
-against the official AsyncAPI 3.0 JSON Schema), and bank subjects registered by
-`topics apply` before anything is delivered."""
+against the official AsyncAPI 3.0 JSON Schema), the catalog page of the governance in force,
+and bank subjects registered by `topics apply` before anything is delivered."""
 
 from __future__ import annotations
 
@@ -20,12 +20,15 @@ from jsonschema import Draft7Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT7
 
+from consumers.grants import grants_of
 from foundation.settings import PROJECT_ROOT, KafkaSettings
 from governance.bank_schema import bank_schema
 from governance.decision import delivered_fields
 from governance.loader import governance_from_dir
 from schemas.catalog import load_catalog
+from sharebus.governance_log import read_current
 from tests.integration.conftest import GOVERNANCE, Endpoints, run_cli
+from tests.page_dom import parse
 
 SAMPLE = governance_from_dir(GOVERNANCE)
 BANKS = sorted({a.bank for a in SAMPLE.agreements.values()})
@@ -116,6 +119,21 @@ def test_grants_say_topics_fields_masks_and_refuse_unknown_banks(
     unknown = run_cli(endpoints, "grants", "--bank", "nosuch")
     assert unknown.returncode == 2
     assert "unknown bank 'nosuch': one of " in unknown.stderr
+
+
+def test_the_catalog_page_shows_the_governance_in_force(
+    endpoints: Endpoints, kafka_settings: KafkaSettings, sample_governance: int, tmp_path: Path
+) -> None:
+    result = run_cli(endpoints, "docs", "catalog", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    gov = read_current(kafka_settings)
+    page = parse((tmp_path / "index.html").read_text("utf-8"))
+    assert f"in force, version {gov.version} (applied " in page.find("p", "source").text()
+    for bank in gov.banks:
+        cells = [c.text() for c in page.by_id(f"bank-{bank}").find_all("td")]
+        assert cells[2] == str(len(grants_of(gov, bank)))
+    registration = page.find("details", "cat", id="market.registration")
+    assert "bosc-risk-2026" in registration.find("ul", "grants").text()
 
 
 def test_topics_apply_registers_bank_subjects_before_any_delivery(

@@ -317,7 +317,7 @@ def test_consume_prints_the_bank_records_as_documented(
 # only adds events of its own).
 RUN_HERE = {
     ("catalog",), ("generate",), ("publish",), ("grants",), ("docs", "asyncapi"),
-    ("consume",), ("kafka",), ("topics", "plan"), ("schemas", "check"),
+    ("docs", "catalog"), ("consume",), ("kafka",), ("topics", "plan"), ("schemas", "check"),
     ("governance", "validate"), ("governance", "plan"), ("consent", "list"), ("explain",),
     ("dlq", "list"), ("acl", "plan"), ("acl", "list"), ("status",), ("parties",),
     ("--version",), ("audit", "query"),
@@ -336,7 +336,7 @@ RUN_ELSEWHERE = {
     ("acl", "apply"): "the kcat test above, test_security",
     ("audit", "verify"): "test_audit_chain",
 }
-WRITTEN = ("payments.jsonl", "records.jsonl", "ccb-asyncapi.json", "ccb.csv")
+WRITTEN = ("payments.jsonl", "records.jsonl", "ccb-asyncapi.json", "ccb.csv", "catalog-site")
 
 
 def _kind(args: list[str]) -> tuple[str, ...]:
@@ -379,7 +379,10 @@ def test_the_readme_commands_work_as_written(endpoints: Endpoints, run: Run) -> 
             assert (PROJECT_ROOT / name).exists(), name
     finally:
         for name in WRITTEN:
-            (PROJECT_ROOT / name).unlink(missing_ok=True)
+            written = PROJECT_ROOT / name
+            if written.is_dir():
+                shutil.rmtree(written)
+            written.unlink(missing_ok=True)
 
 
 def test_parties_are_the_governance_in_force(

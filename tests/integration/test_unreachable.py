@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,7 @@ NEEDS_KAFKA = [
     ("topics", "apply", "--prune"),
     ("grants", "--bank", "ccb"),
     ("docs", "asyncapi", "--bank", "ccb"),
+    ("docs", "catalog", "--out", str(Path(tempfile.gettempdir()) / "sharebus-catalog-down")),
     ("backfill", "--agreement", "ccb-inclusive-2026"),
 ]
 

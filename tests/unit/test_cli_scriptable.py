@@ -48,6 +48,21 @@ def test_catalog_show_gives_types_with_decimal_precision() -> None:
     assert unknown.exit_code == 2
 
 
+def test_catalog_says_the_title_and_what_each_field_means() -> None:
+    shown = json.loads(runner.invoke(app, ["catalog", "show", "stc.rd-grant", "--json"]).stdout)
+    assert shown["title"] == {"en": "Research grant", "zh": "科研项目资助"}
+    meanings = {f["name"]: f["meaning"] for f in shown["fields"]}
+    assert meanings["amount"] == "money" and meanings["end_on"] == "end-date"
+    lines = runner.invoke(app, ["catalog", "show", "stc.rd-grant"]).stdout.splitlines()
+    assert lines[1] == "Research grant 科研项目资助"
+    amount = next(line.split() for line in lines if line.split()[:1] == ["amount"])
+    assert amount[:5] == ["amount", "decimal(18,2)", "required", "public", "money"]
+    listed = json.loads(runner.invoke(app, ["catalog", "list", "--agency", "stc", "--json"]).stdout)
+    assert next(c for c in listed if c["id"] == "stc.rd-grant")["title"] == shown["title"]
+    text = runner.invoke(app, ["catalog", "list", "--agency", "stc"]).stdout
+    assert "10 fields  Research grant 科研项目资助: A research project" in text
+
+
 def test_governance_validate_json_lists_every_problem(tmp_path: Path) -> None:
     good = runner.invoke(app, ["governance", "validate", str(SAMPLE), "--json"])
     assert good.exit_code == 0, good.output

@@ -1,4 +1,5 @@
-"""Installing the project prints no warning, and the wheel carries the schema folders.
+"""Installing the project prints no warning, and the wheel carries the schema folders and
+the catalog page's style and script.
 
 `pip install -e .` used to print hundreds of lines of setuptools warnings (one block per
 `.avsc` folder, one about the editable finder) before anything else a newcomer sees. Both
@@ -53,3 +54,4 @@ def test_wheel_carries_every_schema_and_prints_no_warning(tmp_path: Path) -> Non
     assert expected <= names
     assert "schemas/system/audit.avsc" in names
     assert "sharebus/stack/pom.xml" in names
+    assert {"sharebus/site/catalog.css", "sharebus/site/catalog.js"} <= names
