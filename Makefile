@@ -28,9 +28,9 @@ $(STAMP): pyproject.toml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 deps:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
-		$(SUDO) apt-get install -y -qq --no-install-recommends chromium)
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium)
 
-install: deps $(STAMP)
+install: $(STAMP)
 
 # Every party's SCRAM user and the derived ACLs come with the stack (the sample parties).
 # `make up BROKERS=3`: three brokers, replication factor 3, min ISR 2; later commands
