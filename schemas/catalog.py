@@ -16,7 +16,7 @@ from typing import Any
 from schemas import names
 from schemas.envelope import envelope_schema
 from schemas.errors import SchemaError, UnknownCategoryError
-from schemas.meaning_checks import field_problems
+from schemas.meaning_checks import record_problems
 from schemas.meanings import FIELD_KEYS
 
 SENSITIVITIES = ("public", "internal", "personal")
@@ -125,14 +125,13 @@ def parse_category(agency: str, dataset: str, text: str) -> Category:
         raise SchemaError(f"{where}: '{category_id}' is not a valid category id")
     if not record.get("doc"):
         raise SchemaError(f"{where}: the record needs a doc")
+    # Every field says what it means, so that data can be made for any category.
+    problems = record_problems(record)
+    if problems:
+        raise SchemaError(f"{where}: {problems[0]}")
     fields = []
-    by_name = {raw.get("name", "?"): raw for raw in record.get("fields", [])}
     for raw in record.get("fields", []):
         name = raw.get("name", "?")
-        # Until every category says what its fields mean, a field without a meaning passes.
-        if "meaning" in raw:
-            for problem in field_problems(raw, by_name):
-                raise SchemaError(f"{where}: field '{name}': {problem}")
         if raw.get("sensitivity") not in SENSITIVITIES:
             raise SchemaError(f"{where}: field '{name}' needs a sensitivity of {SENSITIVITIES}")
         if not raw.get("doc"):

@@ -7,6 +7,7 @@ of the field's enum, an earlier numeric field, a field to depend on).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from schemas.meanings import (
@@ -15,10 +16,13 @@ from schemas.meanings import (
     MEANINGS,
     PARAMETERS,
     PERIOD_FORMATS,
+    PLACEHOLDERS,
     SCALES,
 )
 
 NUMBERS = {"int", "long", "float", "double"}
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_SEQ = re.compile(r"^seq([1-9]|1[0-2])$")
 
 
 def record_problems(record: dict[str, Any]) -> list[str]:
@@ -72,8 +76,24 @@ def field_problems(field: dict[str, Any], fields: dict[str, dict[str, Any]]) -> 
         out.append(f"'enterprise-scale' must be an enum of {', '.join(SCALES)}")
     if field.get("format", "month") not in PERIOD_FORMATS:
         out.append(f"'format' must be one of {', '.join(PERIOD_FORMATS)}")
+    unknown = sorted({w for t in _templates(field) for w in _BRACES.findall(t) if not _known(w)})
+    if unknown:
+        out.append(f"unknown placeholders {', '.join('{' + w + '}' for w in unknown)}")
     out.extend(_reference_problems(field, fields))
     return out
+
+
+def _templates(field: dict[str, Any]) -> list[str]:
+    """The pattern and the strings among the choices: what the generator fills in."""
+    choices = field.get("choices", [])
+    if isinstance(choices, dict):
+        choices = [v for vs in choices.values() if isinstance(vs, list) for v in vs]
+    values = choices if isinstance(choices, list) else []
+    return [t for t in [field.get("pattern"), *values] if isinstance(t, str)]
+
+
+def _known(word: str) -> bool:
+    return (word in PLACEHOLDERS and word != "seq") or bool(_SEQ.match(word))
 
 
 def _reference_problems(field: dict[str, Any], fields: dict[str, dict[str, Any]]) -> list[str]:

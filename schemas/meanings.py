@@ -138,6 +138,11 @@ PARAMETERS: dict[str, type | tuple[type, ...]] = {
     "offset": int,
 }
 PERIOD_FORMATS = ("month", "quarter", "half", "year")
+# The words a `pattern` (or a string of `choices`) may hold in braces; `seq` takes 1-12.
+PLACEHOLDERS = (
+    "year", "month", "day", "district", "district_name", "dcode", "road", "court", "seq",
+    "A", "trade", "uscc", "industry_code", "industry", "scope",
+)  # fmt: skip
 SCALES = ("MICRO", "SMALL", "MEDIUM", "LARGE")
 # Attributes of a field that are Avro's or the catalog's own, not a meaning's parameters.
 FIELD_KEYS = {"name", "type", "doc", "default", "order", "aliases", "sensitivity", "meaning"}
