@@ -30,7 +30,7 @@ def make(draft: Draft, spec: Spec) -> Any:
     if not spec.branches:
         return None
     if not _present(draft, spec):
-        return False if spec.meaning == "flag" and not spec.nullable else None
+        return None if spec.nullable else False  # only a flag is ever absent unless nullable
     value = _choice(draft, spec) if "choices" in spec.params else MISSING
     if value is MISSING and spec.meaning in GENERATORS:
         value = GENERATORS[spec.meaning](draft, spec)
@@ -47,7 +47,10 @@ def make(draft: Draft, spec: Spec) -> Any:
 
 def _present(draft: Draft, spec: Spec) -> bool:
     when = spec.get("when")
-    if when and not all(_holds(draft.value(name), wanted) for name, wanted in when.items()):
+    # A condition empties a field that may be empty, or makes a flag false; a field that
+    # must have a value has one whatever the condition says.
+    conditional = spec.nullable or spec.meaning == "flag"
+    if when and conditional and not all(_holds(draft.value(k), v) for k, v in when.items()):
         return False
     if not spec.nullable or spec.meaning == "follow-up-date":
         return True  # a follow-up date knows when it has a value: once the matter is closed

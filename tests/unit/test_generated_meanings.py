@@ -217,7 +217,8 @@ def check_amounts(category: Category, record: dict[str, Any]) -> None:
 def check_conditions(category: Category, record: dict[str, Any]) -> None:
     for f in category.fields:
         value = record[f.name]
-        if "when" not in f.params or value is None or value is False:
+        conditional = f.optional or f.meaning == "flag"  # others have a value regardless
+        if "when" not in f.params or not conditional or value is None or value is False:
             continue
         for other, wanted in f.params["when"].items():
             held = record[other]
