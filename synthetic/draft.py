@@ -62,9 +62,6 @@ class Draft:
         name = self.plan.first.get(meaning)
         return None if name is None else self.value(name)
 
-    def has(self, meaning: str) -> bool:
-        return meaning in self.plan.first
-
     @property
     def district(self) -> zh.District:
         return self.ent.place
@@ -86,28 +83,35 @@ class Draft:
         """A `pattern` (or a string of `choices`) with its placeholders filled in, from
         the record's draws and event date unless others are given."""
         draw, when = rng or self.rng, day or self.event
-        return _PLACEHOLDER.sub(lambda m: self._word(m.group(1), m.group(2), draw, when), template)
 
-    def _word(self, word: str, digits: str, rng: random.Random, day: dt.date) -> str:
-        ent, place = self.ent, self.district
-        if word == "seq" and digits:
-            return f"{rng.randrange(1, 10 ** int(digits)):0{digits}d}"
-        industry = ent.industry
-        words = {
-            "year": lambda: str(day.year),
-            "month": lambda: f"{day.month:02d}",
-            "day": lambda: f"{day.day:02d}",
-            "district": lambda: place.abbr,
-            "district_name": lambda: place.name,
-            "dcode": lambda: place.code,
-            "road": lambda: rng.choice(place.roads),
-            "court": lambda: "沪01" + place.code[4:],
-            "A": lambda: rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ"),
-            "trade": lambda: ent.trade,
-            "uscc": lambda: ent.uscc,
-            "industry_code": lambda: ent.industry_code,
-            "industry": lambda: industry.description if industry else "其他",
-            "scope": lambda: industry.scope if industry else "一般项目：技术服务、技术开发",
-        }
-        make = words.get(word + digits) or words.get(word)
-        return make() if make else "{" + word + digits + "}"
+        def word(m: re.Match[str]) -> str:
+            name, digits = m.groups()
+            if name == "seq" and digits:
+                return f"{draw.randrange(1, 10 ** int(digits)):0{digits}d}"
+            make = _WORDS.get(name + digits)
+            return make(self.ent, draw, when) if make else m.group(0)
+
+        return _PLACEHOLDER.sub(word, template)
+
+
+def _industry(ent: Enterprise, text: Callable[[zh.Industry], str], default: str) -> str:
+    return text(ent.industry) if ent.industry else default
+
+
+# What each placeholder of a pattern stands for (`{seqN}` apart).
+_WORDS: dict[str, Callable[[Enterprise, random.Random, dt.date], str]] = {
+    "year": lambda ent, rng, day: str(day.year),
+    "month": lambda ent, rng, day: f"{day.month:02d}",
+    "day": lambda ent, rng, day: f"{day.day:02d}",
+    "district": lambda ent, rng, day: ent.place.abbr,
+    "district_name": lambda ent, rng, day: ent.place.name,
+    "dcode": lambda ent, rng, day: ent.place.code,
+    "road": lambda ent, rng, day: rng.choice(ent.place.roads),
+    "court": lambda ent, rng, day: "沪01" + ent.place.code[4:],
+    "A": lambda ent, rng, day: rng.choice("ABCDEFGHJKLMNPQRSTUVWXYZ"),
+    "trade": lambda ent, rng, day: ent.trade,
+    "uscc": lambda ent, rng, day: ent.uscc,
+    "industry_code": lambda ent, rng, day: ent.industry_code,
+    "industry": lambda ent, rng, day: _industry(ent, lambda i: i.description, "其他"),
+    "scope": lambda ent, rng, day: _industry(ent, lambda i: i.scope, "一般项目：技术服务"),
+}
