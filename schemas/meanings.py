@@ -39,10 +39,12 @@ Parameters, where a meaning takes them:
 - `expired` (status): the symbols the status takes once the record's `end-date` has
   passed, and only then (EXPIRED, DISCHARGED).
 - `adverse` (flag, status, rating, money): true when the value means trouble; records
-  that report trouble (about 8%) take it. An adverse money field that may be empty has
-  a value only in those records (a late fee).
+  that report trouble (about 8%) take it: a flag is true, a rating one of the worse half,
+  a status one still open, and a money field that may be empty has a value only in those
+  records (a late fee).
 - `share` (flag): how often it is true (default 0.5).
-- `present` (any field that may be empty): how often it has a value (default 0.9).
+- `present` (any field that may be empty): how often it has a value (default 0.9, or 1
+  with `when`; a `follow-up-date` without a status: how often the matter closed, 0.4).
 - `when` (any field that may be empty, flag): {field: [symbols]}: a value only while
   that enum field holds one of them; {field: true} (or false): only while that field has
   (or has no) value, or is true (false). Otherwise empty (a flag: false).
