@@ -40,7 +40,8 @@ Parameters, where a meaning takes them:
   passed, and only then (EXPIRED, DISCHARGED).
 - `adverse` (flag, status, rating, money): true when the value means trouble; records
   that report trouble (about 8%) take it: a flag is true, a rating one of the worse half,
-  a status one still open, and a money field that may be empty has a value only in those
+  a status one that names the trouble (OVERDUE, DEFAULTED, NOT_RECTIFIED, UNPAID...) or
+  else one still open, and a money field that may be empty has a value only in those
   records (a late fee).
 - `share` (flag): how often it is true (default 0.5).
 - `present` (any field that may be empty): how often it has a value (default 0.9, or 1

@@ -1,8 +1,10 @@
 """Generators of the meanings that pick a symbol: statuses, ratings, categories, flags.
 
 Weights come from the field (`weights`); a status follows the term's end (`expired`)
-and the record's trouble (`adverse`: a matter still open); a rating in a record that
-reports trouble is one of the worse half; a `scaled` category follows the size class.
+and the record's trouble (`adverse`: a symbol naming the trouble, else a matter still
+open); a rating in a record that reports trouble is one of the worse half; a `scaled`
+category follows the size class. Symbols are data: words in them (OVERDUE, NOT_...) may
+guide a choice, names of categories never do.
 """
 
 from __future__ import annotations
@@ -21,6 +23,14 @@ CLOSED = {
     "REVOKED", "AWARDED", "PARTIALLY_AWARDED", "SETTLED", "WITHDRAWN", "DISCHARGED",
     "EXPIRED", "TERMINATED", "COMPLETED", "RESOLVED", "WRITTEN_OFF", "REJECTED", "REPAID",
     "RECTIFIED", "FINISHED", "LIFTED",
+}  # fmt: skip
+# Words of a status's symbols that say the matter went wrong (OVERDUE, NOT_RECTIFIED,
+# CASE_FILED...): what a record that reports trouble takes, where its status has them.
+TROUBLE = {
+    "OVERDUE", "DEFAULT", "DEFAULTED", "FAIL", "FAILED", "BREACH", "BREACHED", "NOT",
+    "UNPAID", "UNFILED", "UNQUALIFIED", "NON", "REVOKED", "ENFORCEMENT", "ENFORCED",
+    "OUTSTANDING", "ARREARS", "VIOLATION", "LISTED", "REFERRED", "PENALISED", "PENALIZED",
+    "SUSPENDED", "DESIGNATED", "IRREGULAR", "ABNORMAL", "LATE", "CASE",
 }  # fmt: skip
 # Where a scaled category's symbols run from small to large: where each size class sits.
 SIZE_POSITION = {"MICRO": 0.0, "SMALL": 0.2, "MEDIUM": 0.4, "LARGE": 0.8}
@@ -48,10 +58,19 @@ def _status(draft: Draft, spec: Spec) -> str | None:
     if expired and _lapsed(draft):
         return weighted(draft, weights, expired)
     live = [s for s in symbols if s not in expired]
-    if spec.get("adverse") and draft.adverse:  # the trouble goes on: the matter is open
+    if spec.get("adverse") and draft.adverse:
+        # A symbol that names the trouble, else one that leaves the matter open.
         closed = closed_symbols(spec)
+        bad = [s for s in live if _trouble(s)]
+        if bad:  # a weight of 0 keeps a trouble symbol out of the other records only
+            return weighted(draft, {s: weights.get(s) or 1 for s in bad}, bad)
         live = [s for s in live if s not in closed] or live
     return weighted(draft, weights, live)
+
+
+def _trouble(symbol: str) -> bool:
+    words = symbol.split("_")
+    return bool(TROUBLE.intersection(words)) and "DUE" not in words  # NOT_DUE is no trouble
 
 
 def _lapsed(draft: Draft) -> bool:

@@ -175,3 +175,18 @@ def test_a_registration_like_record_counts_its_term_from_the_establishment() -> 
     )
     for r in made(cat, 50):
         assert r["until"] == r["since"].replace(year=r["since"].year + 20) - dt.timedelta(days=1)
+
+
+def test_an_adverse_status_names_the_trouble_in_a_record_that_reports_it() -> None:
+    cat = category(
+        {"name": "status", "type": enum("Payment", "PAID", "NOT_DUE", "PENDING", "OVERDUE"),
+         "meaning": "status", "weights": {"PAID": 90, "NOT_DUE": 5, "PENDING": 5, "OVERDUE": 0},
+         "closed": ["PAID"], "adverse": True},
+        {"name": "other", "type": enum("Case", "OPEN", "CLOSED"), "meaning": "status",
+         "weights": {"OPEN": 1, "CLOSED": 99}, "adverse": True},
+        {"name": "trouble", "type": "boolean", "meaning": "flag", "adverse": True},
+    )  # fmt: skip
+    out = made(cat, 2000)
+    assert {r["status"] for r in out if not r["trouble"]} <= {"PAID", "NOT_DUE", "PENDING"}
+    assert all(r["other"] == "OPEN" for r in out if r["trouble"])  # no trouble word: open
+    assert {r["status"] for r in out if r["trouble"]} == {"OVERDUE"}
