@@ -37,7 +37,7 @@ Parameters, where a meaning takes them:
 - `closed` (status): the symbols after which the matter is over; `follow-up-date` fields
   have a value only then. Default: the usual closed words (PAID, CLOSED, REMOVED...).
 - `expired` (status): the symbols the status takes once the record's `end-date` has
-  passed, and only then (EXPIRED, DISCHARGED).
+  passed, and only then (DISCHARGED). Default: EXPIRED, where the enum has it.
 - `adverse` (flag, status, rating, money): true when the value means trouble; records
   that report trouble (about 8%) take it: a flag is true, a rating one of the worse half,
   a status one that names the trouble (OVERDUE, DEFAULTED, NOT_RECTIFIED, UNPAID...) or

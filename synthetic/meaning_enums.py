@@ -24,6 +24,8 @@ CLOSED = {
     "EXPIRED", "TERMINATED", "COMPLETED", "RESOLVED", "WRITTEN_OFF", "REJECTED", "REPAID",
     "RECTIFIED", "FINISHED", "LIFTED",
 }  # fmt: skip
+# Where a status says no `expired` of its own: the symbol a term that has run out takes.
+LAPSED = ("EXPIRED",)
 # Words of a status's symbols that say the matter went wrong (OVERDUE, NOT_RECTIFIED,
 # CASE_FILED...): what a record that reports trouble takes, where its status has them.
 TROUBLE = {
@@ -54,7 +56,7 @@ def _status(draft: Draft, spec: Spec) -> str | None:
         return None
     # Without weights, the first symbol is usually the normal case (ACTIVE, VALID...).
     weights = spec.get("weights") or {symbols[0]: max(1, 2 * (len(symbols) - 1))}
-    expired = [s for s in spec.get("expired", ()) if s in symbols]
+    expired = [s for s in spec.get("expired", LAPSED) if s in symbols]
     if expired and _lapsed(draft):
         return weighted(draft, weights, expired)
     live = [s for s in symbols if s not in expired]

@@ -187,7 +187,8 @@ def check_status(category: Category, record: dict[str, Any]) -> None:
         elif f.optional:
             assert value not in closed, f"{category.id}: {f.name} empty while {value}"
     ends = of(category, "end-date")
-    expired = status.params.get("expired", [])
+    symbols = enum_symbols(status.type) or []
+    expired = [s for s in status.params.get("expired", ["EXPIRED"]) if s in symbols]
     if expired and ends and record[ends[0].name] is not None:
         lapsed = day_of(record[ends[0].name]) < REFERENCE
         assert (value in expired) == lapsed, f"{category.id}: {value} with the term's end"
