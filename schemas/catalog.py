@@ -16,7 +16,8 @@ from typing import Any
 from schemas import names
 from schemas.envelope import envelope_schema
 from schemas.errors import SchemaError, UnknownCategoryError
-from schemas.meanings import problems
+from schemas.meaning_checks import record_problems
+from schemas.meanings import FIELD_KEYS
 
 SENSITIVITIES = ("public", "internal", "personal")
 
@@ -39,6 +40,8 @@ class Field:
     sensitivity: str
     doc: str
     optional: bool
+    meaning: str = ""  # what the field is, from the vocabulary of schemas.meanings
+    params: dict[str, Any] = field(default_factory=dict)  # the meaning's parameters
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ class Category:
     @property
     def subject(self) -> str:
         return names.value_subject(self.topic)
+
+    @property
+    def title(self) -> dict[str, str]:
+        """The category's short name, {"en": ..., "zh": ...}."""
+        return dict(self.record.get("title", {}))
 
     @property
     def field_names(self) -> tuple[str, ...]:
@@ -117,20 +125,23 @@ def parse_category(agency: str, dataset: str, text: str) -> Category:
         raise SchemaError(f"{where}: '{category_id}' is not a valid category id")
     if not record.get("doc"):
         raise SchemaError(f"{where}: the record needs a doc")
+    # Every field says what it means, so that data can be made for any category.
+    problems = record_problems(record)
+    if problems:
+        raise SchemaError(f"{where}: {problems[0]}")
     fields = []
-    order = [raw.get("name", "?") for raw in record.get("fields", [])]
     for raw in record.get("fields", []):
         name = raw.get("name", "?")
-        # Until every category says what its fields mean, a field without a meaning passes.
-        if "meaning" in raw:
-            for problem in problems(raw, order):
-                raise SchemaError(f"{where}: field '{name}': {problem}")
         if raw.get("sensitivity") not in SENSITIVITIES:
             raise SchemaError(f"{where}: field '{name}' needs a sensitivity of {SENSITIVITIES}")
         if not raw.get("doc"):
             raise SchemaError(f"{where}: field '{name}' needs a doc")
         optional = isinstance(raw["type"], list) and "null" in raw["type"]
-        fields.append(Field(name, raw["type"], raw["sensitivity"], raw["doc"], optional))
+        params = {k: v for k, v in raw.items() if k not in FIELD_KEYS}
+        meaning = str(raw.get("meaning", ""))
+        fields.append(
+            Field(name, raw["type"], raw["sensitivity"], raw["doc"], optional, meaning, params)
+        )
     present = {f.name for f in fields}
     for required in ("uscc", "enterprise_name"):
         if required not in present:

@@ -1,7 +1,8 @@
-"""Chinese words for synthetic data: Shanghai districts, industries, people, banks.
+"""Chinese words for synthetic data: Shanghai districts, industries, people, banks, the
+agencies' offices.
 
-Data only, plus the few helpers that turn it into names and addresses; used by
-`synthetic.generate` and `synthetic.fieldgen`.
+Data only, plus the few helpers that turn it into names and addresses; used by the
+generators of `synthetic.meaning_*` and by `synthetic.profile`.
 """
 
 from __future__ import annotations
@@ -337,28 +338,19 @@ BANKS = (
     "招商银行股份有限公司上海{}支行",
     "兴业银行股份有限公司上海{}支行",
 )
-LAW_FIRMS = (
-    "上海市锦天城律师事务所",
-    "北京市金杜律师事务所上海分所",
-    "上海市方达律师事务所",
-    "上海市汇业律师事务所",
-    "上海申浩律师事务所",
-    "立信会计师事务所（特殊普通合伙）",
-)
-CIVIL_CAUSES = (
-    "买卖合同纠纷",
-    "借款合同纠纷",
-    "金融借款合同纠纷",
-    "租赁合同纠纷",
-    "建设工程施工合同纠纷",
-    "服务合同纠纷",
-    "劳动争议",
-    "承揽合同纠纷",
-    "运输合同纠纷",
-    "侵害商标权纠纷",
-    "房屋租赁合同纠纷",
-    "追偿权纠纷",
-)
+# Each agency's office for an enterprise's district (`{}`: the district's name). The
+# agencies are fixed; their categories are data.
+AUTHORITY = {
+    "tax": "国家税务总局上海市{}税务局",
+    "hrss": "上海市{}人力资源和社会保障局",
+    "planning": "上海市{}规划和自然资源局",
+    "ecology": "上海市{}生态环境局",
+    "housing": "上海市{}建设和管理委员会",
+    "market": "上海市{}市场监督管理局",
+    "stc": "上海市科学技术委员会",
+    "court": "上海市{}人民法院",
+}
+AUTHORITY_DEFAULT = "上海市{}人民政府"
 
 
 def person_name(rng: random.Random) -> str:

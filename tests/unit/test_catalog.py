@@ -193,3 +193,96 @@ def test_a_record_without_uscc_is_refused() -> None:
 def test_a_record_without_doc_is_refused() -> None:
     with pytest.raises(SchemaError, match="record needs a doc"):
         parse_category("tax", "payment-record", broken(lambda r: r.pop("doc")))
+
+
+# ---- what each field means: required, and checked against the field's type ------------
+def test_every_field_says_what_it_means_and_every_category_has_a_title(
+    category: Category,
+) -> None:
+    assert all(f.meaning for f in category.fields), category.id
+    assert set(category.title) == {"en", "zh"}
+    assert LATIN.search(category.title["en"]) and CJK.search(category.title["zh"])
+
+
+def test_a_field_shows_its_meaning_and_parameters() -> None:
+    late_fee = CATALOG.get("tax.payment-record").field("late_fee")
+    assert late_fee.meaning == "money"
+    assert late_fee.params["adverse"] is True and late_fee.params["typical"] > 0
+    assert "doc" not in late_fee.params and "sensitivity" not in late_fee.params
+
+
+def refused(change: Any, message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+        parse_category("tax", "payment-record", broken(change))
+
+
+def test_a_field_without_a_meaning_is_refused_by_name() -> None:
+    refused(lambda r: field_named(r, "voucher_no").pop("meaning"), "'voucher_no': needs a meaning")
+
+
+def test_an_unknown_meaning_or_parameter_is_refused() -> None:
+    refused(lambda r: field_named(r, "voucher_no").update(meaning="serial"), "needs a meaning")
+    refused(lambda r: field_named(r, "voucher_no").update(digits=8), "unknown attribute 'digits'")
+
+
+def test_a_record_without_a_title_is_refused() -> None:
+    refused(lambda r: r.pop("title"), 'needs a "title"')
+    refused(lambda r: r.update(title={"en": "Tax payment"}), 'needs a "title"')
+
+
+def test_weights_closed_and_expired_must_name_symbols_of_the_enum() -> None:
+    tax_type = "tax_type"
+    refused(lambda r: field_named(r, tax_type)["weights"].update(GST=3), "'weights' names GST")
+    refused(
+        lambda r: field_named(r, tax_type).update(closed=["VAT", "DONE"]), "'closed' names DONE"
+    )
+    refused(lambda r: field_named(r, "period").update(expired=["OVER"]), "'expired' names OVER")
+
+
+def test_a_part_must_be_of_an_earlier_numeric_field() -> None:
+    def part_of(whole: str) -> Any:
+        return lambda r: field_named(r, "late_fee").update(part_of=whole, share=[0.01, 0.1])
+
+    refused(part_of("voucher_no"), "'part_of' must name a numeric field, 'voucher_no'")
+    refused(part_of("nothing"), "'part_of' must name an earlier field")
+    refused(
+        lambda r: field_named(r, "late_fee").update(part_of="amount_paid", share=[0.5, 1.5]),
+        "0 <= lo <= hi <= 1",
+    )
+
+
+def test_the_enterprise_scale_is_an_enum_of_the_four_size_classes() -> None:
+    def scale(avro_type: Any) -> Any:
+        return lambda r: field_named(r, "tax_type").update(
+            meaning="enterprise-scale", weights={}, type=avro_type
+        )
+
+    def enum(symbols: list[str]) -> dict[str, Any]:
+        return {"type": "enum", "name": "Scale", "doc": "Size. 规模", "symbols": symbols}
+
+    refused(scale(enum(["SMALL", "BIG"])), "'enterprise-scale' must be an enum of MICRO")
+    refused(scale(MONEY), "'enterprise-scale' must be an enum of MICRO")
+    parse_category(
+        "tax", "payment-record", broken(scale(enum(["LARGE", "MEDIUM", "SMALL", "MICRO"])))
+    )
+
+
+def test_a_pattern_holds_only_known_placeholders() -> None:
+    refused(
+        lambda r: field_named(r, "voucher_no").update(pattern="{dcode}{yeer}{seq13}"),
+        r"unknown placeholders \{seq13\}, \{yeer\}",
+    )
+
+
+def test_conditions_and_keyed_choices_must_name_fields_and_their_symbols() -> None:
+    late_fee = "late_fee"
+    refused(lambda r: field_named(r, late_fee).update(when={"nothing": True}), "'when' must name")
+    refused(
+        lambda r: field_named(r, late_fee).update(when={"tax_type": ["VAT", "SALT"]}),
+        "'when' on 'tax_type' needs true, false or symbols",
+    )
+    refused(
+        lambda r: field_named(r, "voucher_no").update(by="tax_type", choices={"SALT": ["x"]}),
+        "'choices' keys SALT",
+    )
+    refused(lambda r: field_named(r, "voucher_no").update(by="tax_type"), "with 'by' an object")
