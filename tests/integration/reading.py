@@ -142,7 +142,7 @@ def read_to_end(settings: KafkaSettings, start: list[TopicPartition]) -> list[Me
         }
     )
     consumer.assign(start)
-    pending = {tp.partition for tp in start}
+    pending = {(tp.topic, tp.partition) for tp in start}
     messages: list[Message] = []
     deadline = time.monotonic() + 60
     try:
@@ -154,7 +154,7 @@ def read_to_end(settings: KafkaSettings, start: list[TopicPartition]) -> list[Me
             if err is None:
                 messages.append(msg)
             elif err.code() == KafkaError._PARTITION_EOF:
-                pending.discard(msg.partition() or 0)
+                pending.discard((msg.topic(), msg.partition() or 0))
         return messages
     finally:
         consumer.close()
@@ -167,7 +167,7 @@ def group_at_end(settings: KafkaSettings, group: str) -> None:
     from schemas import names
 
     sources = [t for t in Topics(settings).partitions() if t.startswith(names.SOURCE_PREFIX)]
-    offsets = [tp for topic in sources for tp in end_offsets(settings, topic)]
+    offsets = ends_of(settings, sources)
     consumer = Consumer({**settings.librdkafka(), "group.id": group})
     try:
         consumer.commit(offsets=offsets, asynchronous=False)

@@ -29,7 +29,14 @@ from schemas.serde import AvroSerde, registry_client
 from sharebus.governance_log import read_current
 from synthetic.generate import Enterprise, population, records
 from tests.integration.conftest import TEST_MASK_KEYS, WorkerProcess
-from tests.integration.reading import audit_until, decoded, end_offsets, header, read_to_end
+from tests.integration.reading import (
+    audit_until,
+    decoded,
+    end_offsets,
+    ends_of,
+    header,
+    read_to_end,
+)
 
 CATALOG = load_catalog()
 # About 2,400 events whatever the catalog's size (70 each of 33 categories; 8 each of 304).
@@ -185,7 +192,7 @@ def test_worker_agrees_with_the_oracle(
             for g in a.grants
         }
     )
-    bank_starts = {t: end_offsets(kafka_settings, t) for t in bank_topics}
+    bank_starts = ends_of(kafka_settings, bank_topics)
     audit_start = end_offsets(kafka_settings, names.AUDIT)
     with Publisher(agency="market", settings=kafka_settings) as pub:
         for rec in records(registration, profiled, len(profiled), seed=7):
@@ -228,14 +235,13 @@ def test_worker_agrees_with_the_oracle(
 
     delivered: dict[tuple[str, str], Any] = {}
     tombstones: set[tuple[str, str]] = set()
-    for topic, start in bank_starts.items():
-        bank = names.BANK_RE.match(topic).group("bank")  # type: ignore[union-attr]
-        for msg in read_to_end(kafka_settings, start):
-            pair = (header(msg, "ce_id") or "", bank)
-            if msg.value() is None:
-                tombstones.add(pair)
-            else:
-                delivered[pair] = msg
+    for msg in read_to_end(kafka_settings, bank_starts):
+        bank = names.BANK_RE.match(msg.topic() or "").group("bank")  # type: ignore[union-attr]
+        pair = (header(msg, "ce_id") or "", bank)
+        if msg.value() is None:
+            tombstones.add(pair)
+        else:
+            delivered[pair] = msg
     reasons: Counter[str] = Counter()
     mismatches = []
     audit_by_pair = {(a["event_id"], a["bank"]): a for a in audit}
