@@ -62,7 +62,8 @@ def test_every_category_is_on_the_page_under_its_agency(page: Node) -> None:
         assert ids == [c.id for c in CATALOG.of_agency(agency)]
         assert f"{len(ids)} categories" in section.find("h2").text()
     trademark = category(page, "market.trademark")
-    assert "Trademark" in trademark.find("summary").text()
+    title = CATALOG.get("market.trademark").title
+    assert f"{title['en']} {title['zh']}" in trademark.find("summary").text()
     assert "pub.market.trademark" in trademark.find("dl", "facts").text()
 
 
