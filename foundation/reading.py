@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from foundation.errors import SharebusError
 from foundation.kafka_errors import refusal
@@ -91,3 +92,17 @@ def positions(
     for tp in consumer.committed(unread, timeout) if unread else []:
         at[(tp.topic, tp.partition)] = tp.offset
     return at
+
+
+def high_watermarks(
+    conf: dict[str, Any], partitions: list[TopicPartition], timeout: float = 15.0
+) -> list[TopicPartition]:
+    """Each partition at its high watermark, asked of each broker in one request: a
+    watermark per partition, one after the other, took a minute for a thousand bank
+    partitions."""
+    if not partitions:
+        return []
+    admin = AdminClient(conf)
+    asked = {TopicPartition(tp.topic, tp.partition): OffsetSpec.latest() for tp in partitions}
+    futures = admin.list_offsets(asked, request_timeout=timeout)
+    return [TopicPartition(tp.topic, tp.partition, f.result().offset) for tp, f in futures.items()]

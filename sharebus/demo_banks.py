@@ -22,6 +22,7 @@ from confluent_kafka.admin import AdminClient
 
 from consumers.events import BankEvent, Kind
 from consumers.subscriber import Subscriber
+from foundation.reading import high_watermarks
 from foundation.settings import KafkaSettings
 
 LIVE, BACKFILL, RETRACTION, TOMBSTONE = "change", "backfill", "retraction", "tombstone"
@@ -92,12 +93,15 @@ def start_at_end(kafka: KafkaSettings, group: str, prefix: str) -> int:
     consumer = Consumer(conf)
     try:
         topics = consumer.list_topics(timeout=10).topics
-        ends = [
-            TopicPartition(name, p, consumer.get_watermark_offsets(TopicPartition(name, p), 10)[1])
-            for name, meta in sorted(topics.items())
-            if name.startswith(prefix)
-            for p in meta.partitions
-        ]
+        ends = high_watermarks(
+            kafka.librdkafka(),
+            [
+                TopicPartition(name, p)
+                for name, meta in sorted(topics.items())
+                if name.startswith(prefix)
+                for p in meta.partitions
+            ],
+        )
         if ends:
             consumer.commit(offsets=ends, asynchronous=False)
         return len(ends)

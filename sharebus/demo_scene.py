@@ -22,7 +22,7 @@ from governance.reconcile import consent_event
 from sharebus.backfill import Tally, backfill
 from sharebus.governance_log import apply_folder, read_current, write
 
-SUSPENDED = "ccb-inclusive-2026"
+SUSPENDED = "ccb-inclusive-city-2026"
 LATE = "bosc-supply-chain-2026"
 REVOKING_BANK = "spdb"
 

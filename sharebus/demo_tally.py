@@ -16,6 +16,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
+from foundation.reading import high_watermarks
 from foundation.settings import KafkaSettings
 from schemas import names
 from schemas.serde import AvroSerde, registry_client
@@ -37,12 +38,8 @@ def end_offsets(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
     consumer = Consumer({**kafka.librdkafka(), "group.id": "sharebus-demo-tally"})
     try:
         meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        return [
-            TopicPartition(
-                topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p), 10)[1]
-            )
-            for p in meta.partitions
-        ]
+        partitions = [TopicPartition(topic, p) for p in meta.partitions]
+        return high_watermarks(kafka.librdkafka(), partitions)
     finally:
         consumer.close()
 
