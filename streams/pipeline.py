@@ -57,6 +57,7 @@ from streams.retraction import (
     agreement_retractions,
     ended_retracting,
     holdings,
+    holdings_of,
     retractions,
 )
 
@@ -538,21 +539,37 @@ class Pipeline:
         self._earlier_checked = True
         gov = self.governance.current
         now = datetime.now(UTC)
-        held_on: dict[tuple[str, int], dict[bytes, str]] = {}
+        pending = [
+            (event, version)
+            for event, version in self.governance.earlier_revocations
+            if not ((c := gov.consent(event.bank, event.uscc)) and c.covers_any(now))
+        ]  # not granted again since
+
+        def where(event: ConsentEvent, source_topic: str, partition: int) -> tuple[str, int]:
+            category = names.category_of_source(source_topic) or ""
+            return names.bank_topic(event.bank, category), partition
+
+        # First which bank partitions the revocations concern, then all of them read at
+        # once: a reader per partition took minutes at 300 categories, at every rebalance.
+        wanted: set[tuple[str, int]] = set()
+        for event, version in pending:
+
+            def note(topic: str, partition: int, event: ConsentEvent = event) -> bool:
+                if (topic, partition) in assigned:
+                    wanted.add(where(event, topic, partition))
+                return False
+
+            revocation = Revocation(event, version)
+            retractions(self.fanout, gov, revocation, note, self._bank_topics.get, now)
+        group = f"{self.worker.app_id}-retraction"
+        held_on = holdings_of(self.kafka.librdkafka(), group, sorted(wanted)) if wanted else {}
         outgoing: list[Outgoing] = []
-        for event, version in self.governance.earlier_revocations:
-            consent = gov.consent(event.bank, event.uscc)
-            if consent is not None and consent.covers_any(now):
-                continue  # granted again since
+        for event, version in pending:
 
             def owns(topic: str, partition: int, event: ConsentEvent = event) -> bool:
                 if (topic, partition) not in assigned:
                     return False
-                category = names.category_of_source(topic) or ""
-                where = (names.bank_topic(event.bank, category), partition)
-                if where not in held_on:
-                    held_on[where] = self._holdings(*where)
-                return event.uscc.encode() in held_on[where]
+                return event.uscc.encode() in held_on.get(where(event, topic, partition), {})
 
             outgoing += retractions(
                 self.fanout, gov, Revocation(event, version), owns, self._bank_topics.get, now

@@ -29,7 +29,7 @@ from typing import Any
 from confluent_kafka import OFFSET_BEGINNING, TopicPartition
 
 from foundation import headers as h
-from foundation.reading import TopicMissingError, read_to_end
+from foundation.reading import TopicMissingError, read_partitions_to_end, read_to_end
 from governance.decision import Decision, Event, Reason
 from governance.models import Agreement, ConsentEvent, Governance, Grant, Status
 from schemas import names
@@ -139,6 +139,24 @@ def holdings(conf: dict[str, Any], group: str, topic: str, partition: int) -> di
                 latest[key] = under.decode() if isinstance(under, bytes) else ""
     except TopicMissingError:
         return {}
+    return latest
+
+
+def holdings_of(
+    conf: dict[str, Any], group: str, partitions: list[tuple[str, int]]
+) -> dict[tuple[str, int], dict[bytes, str]]:
+    """`holdings` of many partitions, read with one consumer."""
+    latest: dict[tuple[str, int], dict[bytes, str]] = {where: {} for where in partitions}
+    for msg in read_partitions_to_end(conf, group, partitions):
+        key = msg.key()
+        if key is None:
+            continue
+        held = latest.setdefault((msg.topic() or "", msg.partition() or 0), {})
+        if msg.value() is None:
+            held.pop(key, None)
+        else:
+            under = dict(msg.headers() or []).get(h.AGREEMENT_ID)
+            held[key] = under.decode() if isinstance(under, bytes) else ""
     return latest
 
 
