@@ -40,6 +40,11 @@ AUTHORIZATION = {
 
 
 _TLS_REFUSED = re.compile(r"ssl/tls alert|certificate verify failed")
+# A connection that dropped during the login is reported as an authentication error
+# ("SASL SCRAM-SHA-512 mechanism handshake failed: Local: Broker transport failure:
+# broker's supported mechanisms: (n/a)"), though no credential was judged: librdkafka
+# connects again, and a busy broker answers the next time.
+_DROPPED_DURING_LOGIN = re.compile(r"Broker transport failure|Connection reset|Disconnected")
 
 
 class KafkaAuthError(SharebusError):
@@ -84,7 +89,7 @@ def raise_on_auth_failure(principal: str, bootstrap: str) -> Callable[[KafkaErro
     said: set[str] = set()
 
     def on_error(err: KafkaError) -> None:
-        if err.code() in AUTHENTICATION:
+        if err.code() in AUTHENTICATION and not _DROPPED_DURING_LOGIN.search(str(err.str())):
             line = refusal(err, principal, "connect to", bootstrap)
             raise KafkaAuthError(f"{line} (at {bootstrap})")
         if _TLS_REFUSED.search(str(err.str())):

@@ -11,7 +11,7 @@ from confluent_kafka import KafkaError
 from pydantic import SecretStr
 
 from foundation.errors import ConfigError
-from foundation.kafka_errors import refusal
+from foundation.kafka_errors import KafkaAuthError, raise_on_auth_failure, refusal
 from foundation.secrets import SecretsFile
 from foundation.settings import ADMIN, KafkaSettings, get_stack_settings
 
@@ -111,3 +111,20 @@ def test_refusals_name_the_principal_and_the_resource() -> None:
         "Kafka refused to authenticate bank-ccb: Authentication failed due to invalid credentials"
     )
     assert refusal(KafkaError(KafkaError._TRANSPORT), "bank-ccb", "read", "x") is None
+
+
+def test_a_connection_dropped_during_login_is_waited_out_but_a_refused_login_stops() -> None:
+    on_error = raise_on_auth_failure("sharebus-admin", "127.0.0.1:9092")
+    dropped = KafkaError(
+        KafkaError._AUTHENTICATION,
+        "GroupCoordinator: SASL SCRAM-SHA-512 mechanism handshake failed: Local: Broker"
+        " transport failure: broker's supported mechanisms: (n/a)",
+    )
+    on_error(dropped)  # librdkafka connects again: nothing to stop
+    refused = KafkaError(
+        KafkaError._AUTHENTICATION,
+        "sasl_ssl://127.0.0.1:9092/bootstrap: SASL authentication error: Authentication failed"
+        " during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512",
+    )
+    with pytest.raises(KafkaAuthError, match="refused to authenticate sharebus-admin"):
+        on_error(refused)
