@@ -23,6 +23,7 @@ from sharebus.backfill import Tally, backfill
 from sharebus.governance_log import apply_folder, read_current, write
 
 SUSPENDED = "ccb-inclusive-city-2026"
+SUSPENDED_BANK = "ccb"
 LATE = "bosc-supply-chain-2026"
 REVOKING_BANK = "spdb"
 
