@@ -78,7 +78,7 @@ soak: $(STAMP)
 
 # Figures next to a baseline measured in the same run (needs the stack: `make up`).
 bench: up
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(if $(SCALE),--scale)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

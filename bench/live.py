@@ -27,7 +27,7 @@ from typing import Any
 from confluent_kafka import Consumer
 
 from bench.stats import percentiles
-from bench.worker import ends, group_at, start_worker, stop_worker, wait_running
+from bench.worker import group_at, start_worker, starts_of, stop_worker, wait_running
 from foundation import headers as h
 from foundation.settings import KafkaSettings, get_worker_settings
 from producers.publisher import Publisher
@@ -48,7 +48,7 @@ class Arrivals:
 def bench_live(settings: KafkaSettings, rate: int, seconds: float) -> dict[str, Any]:
     catalog = load_catalog()
     group = f"bench-live-{uuid.uuid4().hex[:8]}"
-    group_at(settings, group, {c.topic: ends(settings, c.topic) for c in catalog})
+    group_at(settings, group, starts_of(settings, [c.topic for c in catalog]))
     proc, port = start_worker(settings, group, "live")
     arrivals = Arrivals()
     stop = threading.Event()

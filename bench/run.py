@@ -7,7 +7,9 @@
 3. the worker (one process, then two) against a hand-written loop running the same code
    and against a plain five-fold copy, on the same pre-loaded events (`bench/worker.py`);
 4. the broker's ceiling with Kafka's own perf tools (`bench/broker.py`);
-5. latency at a fixed input rate and suspension to last delivery (`bench/live.py`).
+5. latency at a fixed input rate and suspension to last delivery (`bench/live.py`);
+6. with `--scale` (`make bench SCALE=1`): one worker on events of every category of the
+   catalog against the same number on a small catalog: start-up, memory, throughput.
 
 Defaults take a few minutes; `--worker-events`, `--rate`, `--seconds` make larger runs.
 
@@ -29,7 +31,7 @@ from confluent_kafka import Producer
 
 from bench.broker import broker_ceiling
 from bench.live import bench_live
-from bench.worker import bench_worker
+from bench.worker import bench_scale, bench_worker
 from foundation.settings import get_kafka_settings, get_worker_settings
 from governance.decision import Event, decide
 from governance.loader import governance_from_dir
@@ -62,7 +64,7 @@ def bench_publish(count: int) -> tuple[float, float]:
             **settings.librdkafka(),
             "enable.idempotence": True,
             "acks": "all",
-            "linger.ms": 20,
+            "linger.ms": 5,
             "compression.type": "lz4",
             "partitioner": "murmur2_random",
         }
@@ -126,6 +128,14 @@ def main() -> None:
     )
     parser.add_argument("--rate", type=int, default=500, help="events/s for the latency run")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the latency run")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="interleaved runs of each worker contender"
+    )
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="also the scale run: the whole catalog against a small one (make bench SCALE=1)",
+    )
     args = parser.parse_args()
     settings = get_kafka_settings()
     # The figures need the sample governance in force (a fresh stack has none).
@@ -141,7 +151,9 @@ def main() -> None:
         "same bytes; baseline decide = bare projection)"
     )
     print()
-    figures = bench_worker(settings, args.worker_events)
+    figures = bench_worker(settings, args.worker_events, args.rounds)
+    if args.scale:
+        figures.update(bench_scale(settings, args.worker_events))
     produced, consumed = broker_ceiling(settings, args.broker_records)
     print(
         f"broker (Kafka's perf tools, {args.broker_records:,} records): "

@@ -30,9 +30,13 @@ from typing import Any
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
+from bench import batches
+from bench.batches import Batches
+from foundation.reading import high_watermarks
 from foundation.settings import PROJECT_ROOT, KafkaSettings, get_worker_settings
 from governance.topics import Topics, TopicSpec, source_spec
 from producers.publisher import Publisher
+from schemas import names
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
 from sharebus.governance_log import read_current
@@ -53,6 +57,7 @@ class Result:
     outputs: int
     cpu_s: float
     rss_mb: float
+    startup_s: float = 0.0  # a worker's: from its launch until its loop runs
 
     @property
     def events_per_s(self) -> float:
@@ -66,15 +71,20 @@ class Result:
         )
 
 
-def preload(settings: KafkaSettings, count: int) -> tuple[dict[str, list[TopicPartition]], int]:
-    """Publish `count` events (registrations first); where each source topic began."""
+def preload(
+    settings: KafkaSettings, count: int, categories: int = 0
+) -> tuple[dict[str, list[TopicPartition]], int]:
+    """Publish `count` events (registrations first) over the catalog's categories, or
+    over the first `categories` of them in a stable spread of agencies; where each
+    source topic began."""
     catalog = load_catalog()
     # A fresh stack has no source topics yet (`sharebus topics apply` makes them).
     Topics(settings).ensure([source_spec(c.id) for c in catalog])
-    sources = [c.topic for c in catalog]
-    starts = {t: ends(settings, t) for t in sources}
-    people = population(1000, seed=21)
     cats = [c for c in catalog if c.id != REGISTRATION]
+    if categories:
+        cats = sorted(cats, key=lambda c: c.id)[:: max(1, len(cats) // categories)][:categories]
+    starts = starts_of(settings, [catalog.get(REGISTRATION).topic, *(c.topic for c in cats)])
+    people = population(1000, seed=21)
     per = max(1, (count - len(people)) // len(cats))
     total = 0
     by_agency: dict[str, Publisher] = {}
@@ -94,16 +104,14 @@ def preload(settings: KafkaSettings, count: int) -> tuple[dict[str, list[TopicPa
     return starts, total
 
 
-def ends(settings: KafkaSettings, topic: str) -> list[TopicPartition]:
-    consumer = Consumer({**settings.librdkafka(), "group.id": "sharebus-bench"})
-    try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        return [
-            TopicPartition(topic, p, consumer.get_watermark_offsets(TopicPartition(topic, p))[1])
-            for p in meta.partitions
-        ]
-    finally:
-        consumer.close()
+def starts_of(settings: KafkaSettings, topics: list[str]) -> dict[str, list[TopicPartition]]:
+    """Where each topic's partitions end now (one request per broker)."""
+    known = Topics(settings).partitions()
+    asked = [TopicPartition(t, p) for t in topics for p in range(known[t])]
+    starts: dict[str, list[TopicPartition]] = {}
+    for tp in high_watermarks(settings.librdkafka(), asked):
+        starts.setdefault(tp.topic, []).append(tp)
+    return starts
 
 
 def group_at(settings: KafkaSettings, group: str, starts: dict[str, list[TopicPartition]]) -> None:
@@ -123,14 +131,18 @@ def run_worker(
     """`processes` worker processes of one group through the pre-loaded events."""
     group = f"bench-worker-{uuid.uuid4().hex[:8]}"
     group_at(settings, group, starts)
+    launched = time.monotonic()
     procs = [start_worker(settings, group, f"{group}-{i}") for i in range(processes)]
     try:
         first = last = None
+        started: float | None = None
         cpu_first = 0.0
         done = 0
         deadline = time.monotonic() + 1800
         while time.monotonic() < deadline and all(p.poll() is None for p, _ in procs):
             statuses = [_status(port) for _, port in procs]
+            if started is None and all(s.get("state") == "running" for s in statuses):
+                started = time.monotonic() - launched
             done = sum(int(s.get("events", 0)) + int(s.get("dead_letters", 0)) for s in statuses)
             now = time.monotonic()
             if done and first is None:
@@ -149,7 +161,7 @@ def run_worker(
         )
         rss = max(_rss_mb(p.pid) for p, _ in procs)
         name = "worker" if processes == 1 else f"worker x{processes}"
-        return Result(name, done, last - first, outputs, cpu, rss)
+        return Result(name, done, last - first, outputs, cpu, rss, started or last - launched)
     finally:
         for proc, _ in procs:
             stop_worker(proc)
@@ -238,6 +250,9 @@ def run_loop(
     gov = read_current(settings)
     serde = AvroSerde(registry_client(settings.registry()))
     fanout = FanOut(load_catalog(), serde, {b: b"bench-key" for b in gov.active_banks()})
+    # As the worker does before its first event: every schema it will read and write.
+    fanout.warm_up()
+    fanout.warm(gov)
     profiles = ProfileFeed(settings.librdkafka(), serde)
     profiles.start()
     profiles.wait_ready(120)
@@ -304,34 +319,131 @@ def _produce(producer: Producer, out: Outgoing) -> None:
             producer.poll(0.1)
 
 
-def bench_worker(settings: KafkaSettings, count: int) -> dict[str, Any]:
+CONTENDERS = ("worker", "baseline", "worker x2", "passthrough")
+
+
+def bench_worker(
+    settings: KafkaSettings, count: int, rounds: int = 2, categories: int = 0
+) -> dict[str, Any]:
+    """Each contender `rounds` times on the same pre-loaded events, interleaved (the order
+    turned round every other round, so that a machine growing busier or quieter weighs on
+    all alike); the median of each, and what the broker stored for it."""
     Topics(settings).ensure([TopicSpec(SCRATCH, 3)])
-    starts, total = preload(settings, count)
+    starts, total = preload(settings, count, categories)
     print(f"pre-loaded {total:,} events into {len(starts)} source topics")
-    results = [
-        run_worker(settings, starts, total),
-        run_loop(settings, starts, total, passthrough=False),
-        run_worker(settings, starts, total, processes=2),
-        run_loop(settings, starts, total, passthrough=True),
-    ]
-    print(f"{'contender':<12}{'events/s':>12}{'outputs/s':>14}{'cpu s/1k':>12}{'rss MB':>10}")
-    for r in results:
-        print(r.row())
-    worker, baseline, worker2, passthrough = results
-    ratio = worker.events_per_s / baseline.events_per_s if baseline.events_per_s else 0.0
+    runs: dict[str, list[Result]] = {name: [] for name in CONTENDERS}
+    stored: dict[str, dict[str, Batches]] = {}
+    for index in range(rounds):
+        order = CONTENDERS if index % 2 == 0 else CONTENDERS[::-1]
+        for name in order:
+            before = batches.ends(settings, _outputs(settings))
+            result = _contender(name, settings, starts, total)
+            runs[name].append(result)
+            print(f"  round {index + 1}: {result.row()}", flush=True)
+            if name not in stored:  # the first run of each: the batches do not vary much
+                stored[name] = batches.stored(before, batches.ends(settings, _outputs(settings)))
+    results = {name: median_of(runs[name]) for name in CONTENDERS}
+    print(f"median of {rounds} interleaved run(s) each, {total:,} events:")
     print(
-        f"worker / baseline: {ratio:.2f}; two workers / one: "
-        f"{worker2.events_per_s / worker.events_per_s:.2f}; worker / passthrough: "
-        f"{worker.events_per_s / passthrough.events_per_s:.3f}"
+        f"{'contender':<12}{'events/s':>12}{'outputs/s':>14}{'cpu s/1k':>12}{'rss MB':>10}"
+        f"{'bank rec/batch':>16}{'audit rec/batch':>17}{'markers':>9}  compression"
     )
+    for name, r in results.items():
+        kept = stored.get(name, {})
+        out = kept.get("bank") or kept.get(SCRATCH) or Batches()
+        audit = kept.get("audit") or Batches()
+        markers = sum(b.markers for b in kept.values())
+        print(
+            f"{r.row()}{out.per_batch:>16.1f}{audit.per_batch:>17.1f}{markers:>9}"
+            f"  {out.compression}"
+        )
+    worker, baseline, worker2, passthrough = (results[n] for n in CONTENDERS)
+    ratio = worker.events_per_s / baseline.events_per_s if baseline.events_per_s else 0.0
+    scaling = worker2.events_per_s / worker.events_per_s if worker.events_per_s else 0.0
+    print(
+        f"worker / baseline: {ratio:.2f}; two workers / one: {scaling:.2f}; "
+        f"worker / passthrough: {worker.events_per_s / passthrough.events_per_s:.3f}"
+    )
+    mine = stored.get("worker", {})
     return {
         "events": total,
+        "rounds": rounds,
+        "source_topics": len(starts),
         "worker_events_per_s": round(worker.events_per_s),
         "worker2_events_per_s": round(worker2.events_per_s),
         "baseline_events_per_s": round(baseline.events_per_s),
         "passthrough_events_per_s": round(passthrough.events_per_s),
         "ratio_to_baseline": round(ratio, 3),
+        "two_workers_to_one": round(scaling, 3),
         "cpu_s_per_1000_events": round(worker.cpu_s / worker.events * 1000, 3),
         "baseline_cpu_s_per_1000_events": round(baseline.cpu_s / baseline.events * 1000, 3),
         "peak_rss_mb": round(worker.rss_mb),
+        "worker_startup_s": round(worker.startup_s, 1),
+        "records_per_batch": {k: round(b.per_batch, 1) for k, b in mine.items()},
+        "compression": {k: b.compression for k, b in mine.items()},
+        "transaction_markers": sum(b.markers for b in mine.values()),
+        "runs": {n: [round(r.events_per_s) for r in rs] for n, rs in runs.items()},
+    }
+
+
+def _contender(
+    name: str, settings: KafkaSettings, starts: dict[str, list[TopicPartition]], total: int
+) -> Result:
+    if name == "worker":
+        return run_worker(settings, starts, total)
+    if name == "worker x2":
+        return run_worker(settings, starts, total, processes=2)
+    return run_loop(settings, starts, total, passthrough=name == "passthrough")
+
+
+def _outputs(settings: KafkaSettings) -> dict[str, int]:
+    return {
+        t: n
+        for t, n in Topics(settings).partitions().items()
+        if t.startswith(names.BANK_PREFIX) or t in (names.AUDIT, SCRATCH)
+    }
+
+
+def median_of(results: list[Result]) -> Result:
+    """The run of median speed (the slower middle one of an even number)."""
+    ordered = sorted(results, key=lambda r: r.events_per_s)
+    return ordered[(len(ordered) - 1) // 2]
+
+
+SMALL = 30  # categories of the small catalog the scale run compares with
+
+
+def bench_scale(settings: KafkaSettings, count: int) -> dict[str, Any]:
+    """`make bench SCALE=1`: one worker on events of every category of the catalog against
+    the same number of events of SMALL categories, with every topic of the catalog there
+    (source and bank): start-up, memory and throughput."""
+    catalog = load_catalog()
+    runs = {}
+    for label, categories in (("small", SMALL), ("scale", 0)):
+        starts, total = preload(settings, count, categories)
+        result = run_worker(settings, starts, total)
+        runs[label] = (len(starts), total, result)
+    topics = Topics(settings).partitions()
+    bank_topics = sum(1 for t in topics if t.startswith(names.BANK_PREFIX))
+    small, scale = runs["small"][2], runs["scale"][2]
+    ratio = scale.events_per_s / small.events_per_s if small.events_per_s else 0.0
+    print(f"scale: {len(catalog)} categories, {len(topics):,} topics ({bank_topics} bank topics)")
+    print(f"{'catalog':<22}{'events/s':>12}{'start-up s':>12}{'rss MB':>10}")
+    for label, (sources, _, r) in runs.items():
+        name = f"{label} ({sources - 1} categories)"
+        print(f"{name:<22}{r.events_per_s:>12,.0f}{r.startup_s:>12.1f}{r.rss_mb:>10.0f}")
+    print(f"throughput at scale / small: {ratio:.2f}")
+    return {
+        "scale": {
+            "categories": len(catalog),
+            "topics": len(topics),
+            "bank_topics": bank_topics,
+            "startup_s": round(scale.startup_s, 1),
+            "events_per_s": round(scale.events_per_s),
+            "peak_rss_mb": round(scale.rss_mb),
+            "small_categories": SMALL,
+            "small_events_per_s": round(small.events_per_s),
+            "small_startup_s": round(small.startup_s, 1),
+            "ratio_to_small": round(ratio, 3),
+        }
     }
