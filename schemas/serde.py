@@ -8,6 +8,7 @@ slowdown of Python Avro pipelines.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import struct
@@ -45,9 +46,10 @@ class AvroSerde:
         self._readers: dict[int, Any] = {}
         self._checked: set[str] = set()
         self._subject_ids: dict[str, frozenset[int]] = {}
-        self._lock = threading.Lock()
-        # Writers register one subject at a time each, different subjects at once.
+        # Writers register one subject at a time each, different subjects at once; a
+        # reader is fetched once per schema id, different ids at once.
         self._subject_locks: dict[str, threading.Lock] = {}
+        self._id_locks: dict[int, threading.Lock] = {}
         # The highest schema id the registry has shown this process: an id at or below
         # it that the registry says it does not know means the registry is still loading
         # (Apicurio answers while it replays its journal), not that the id is bad.
@@ -105,7 +107,7 @@ class AvroSerde:
         parsed = self._readers.get(schema_id)
         if parsed is not None:
             return parsed
-        with self._lock:
+        with self._id_locks.setdefault(schema_id, threading.Lock()):
             parsed = self._readers.get(schema_id)
             if parsed is not None:
                 return parsed
@@ -143,8 +145,8 @@ class AvroSerde:
             return cached
         try:
             versions = self.registry.get_versions(subject)
-            found = (self.registry.get_version(subject, v).schema_id for v in versions)
-            ids = frozenset(i for i in found if i is not None)
+            found = [self.registry.get_version(subject, v) for v in versions]
+            ids = frozenset(r.schema_id for r in found if r.schema_id is not None)
         except SchemaRegistryError as exc:
             if _transient(exc):
                 raise RegistryUnavailable(f"schema registry failed: {exc}") from exc
@@ -153,6 +155,13 @@ class AvroSerde:
             raise RegistryUnavailable(f"schema registry unreachable: {exc}") from exc
         self._subject_ids[subject] = ids
         self.max_id = max(self.max_id, *ids, 0)
+        for registered in found if ids else []:
+            # The versions come with their schemas: no second request per id to read them.
+            text = registered.schema.schema_str if registered.schema else None
+            known = registered.schema_id
+            if known is not None and text and known not in self._readers:
+                with contextlib.suppress(SchemaError, ValueError):
+                    self._readers[known] = parse_schema(json.loads(text))
         return ids
 
     def belongs(self, schema_id: int, subject: str) -> bool:

@@ -9,6 +9,7 @@ touches Kafka; the registry is asked once per new schema.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,10 +18,11 @@ from foundation import headers as h
 from governance.bank_schema import bank_schema
 from governance.cel import profile_from_registration
 from governance.decision import Decision, Event, Reason, decide
-from governance.models import Agreement, Governance, Grant
+from governance.models import Agreement, Governance, Grant, Status
 from schemas import names
 from schemas.catalog import Catalog
 from schemas.errors import RegistryUnavailable, SchemaError, UnknownSchemaError
+from schemas.registry import REGISTER_CONCURRENCY
 from schemas.serde import AvroSerde, encode_with, frame_id
 from schemas.system import audit_schema
 from streams.audit_chain import audit_partition
@@ -181,6 +183,36 @@ class FanOut:
             writer = self._writers[key] = self.serde.writer(names.value_subject(topic), schema)
         return writer
 
+    def warm(self, gov: Governance) -> list[str]:
+        """Derive and register, REGISTER_CONCURRENCY at a time, the bank schema of every
+        grant of the active agreements not ready yet: at 300 categories, one after the
+        other as deliveries met them, they held the loop for seconds at every start and
+        every new agreement version. The problems (a grant whose schema the registry
+        refuses); RegistryUnavailable when it cannot answer."""
+        todo = [
+            (agreement, grant)
+            for agreement in gov.agreements.values()
+            if agreement.status is Status.active
+            for grant in agreement.grants
+            if grant.category in self.catalog
+            and (agreement.bank, grant.category, agreement.id, agreement.version)
+            not in self._writers
+        ]
+
+        def one(item: tuple[Agreement, Grant]) -> str:
+            agreement, grant = item
+            topic = names.bank_topic(agreement.bank, grant.category)
+            try:
+                self._writer(agreement, grant, agreement.bank, grant.category, topic)
+            except RegistryUnavailable:
+                raise
+            except SchemaError as exc:
+                return f"{topic} under {agreement.id}: {exc}"
+            return ""
+
+        with ThreadPoolExecutor(max_workers=REGISTER_CONCURRENCY) as pool:
+            return [problem for problem in pool.map(one, todo) if problem]
+
     def audit(
         self,
         event: Event,
@@ -241,8 +273,10 @@ class FanOut:
         registry that cannot answer raises RegistryUnavailable, and what it answers tells
         a bad schema id from one it has not loaded yet."""
         self._audit_writer()
-        for category in self.catalog:
-            self.serde.subject_ids(category.subject)
+        # Every category's versions, REGISTER_CONCURRENCY at a time (one after the other,
+        # 300 categories held a start for seconds), with their schemas to read them.
+        with ThreadPoolExecutor(max_workers=REGISTER_CONCURRENCY) as pool:
+            list(pool.map(lambda c: self.serde.subject_ids(c.subject), self.catalog))
 
     def _audit_writer(self) -> tuple[int, Any]:
         if self._audit is None:
