@@ -12,7 +12,14 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from foundation.errors import SharebusError
@@ -58,26 +65,9 @@ def read_to_end(
             )
             if high > max(low, tp.offset):
                 ends[tp.partition] = high
-        consumer.assign([tp for tp in start if tp.partition in ends])
-        todo = set(ends)
-        deadline = time.monotonic() + timeout
-        while todo:
-            batch = consumer.consume(1000, 0.5)
-            if batch:
-                deadline = time.monotonic() + timeout
-            elif time.monotonic() > deadline:
-                raise SharebusError(
-                    f"{topic} could not be read to its end: no progress in {timeout:.0f}s"
-                )
-            for msg in batch:
-                err = msg.error()
-                if err is not None:
-                    line = refusal(err, principal or "this principal", "read", topic)
-                    raise SharebusError(line or f"reading {topic} failed: {err.str()}")
-                if (msg.offset() or 0) < ends[msg.partition() or 0]:
-                    yield msg
-            reached = consumer.position([TopicPartition(topic, p) for p in todo])
-            todo -= {tp.partition for tp in reached if tp.offset >= ends[tp.partition]}
+        assigned = [tp for tp in start if tp.partition in ends]
+        limits = {(topic, p): end for p, end in ends.items()}
+        yield from _drain(consumer, assigned, limits, timeout, principal, topic)
     finally:
         consumer.close()
 
@@ -109,9 +99,33 @@ def _list_offsets(
     if not partitions:
         return []
     admin = AdminClient(conf)
-    asked = {TopicPartition(tp.topic, tp.partition): spec for tp in partitions}
-    futures = admin.list_offsets(asked, request_timeout=timeout)
-    return [TopicPartition(tp.topic, tp.partition, f.result().offset) for tp, f in futures.items()]
+    found: dict[tuple[str, int], int] = {}
+    todo = sorted({(tp.topic, tp.partition) for tp in partitions})
+    deadline = time.monotonic() + timeout
+    while todo:
+        asked = {TopicPartition(t, p): spec for t, p in todo}
+        futures = admin.list_offsets(asked, request_timeout=timeout)
+        todo = []
+        for tp, future in futures.items():
+            try:
+                found[(tp.topic, tp.partition)] = future.result().offset
+            except KafkaException as exc:
+                # Just after a topic is made its leader may not answer as one yet
+                # (NOT_LEADER_FOR_PARTITION): ask again for a while.
+                err = exc.args[0]
+                if time.monotonic() > deadline or not (err.retriable() or err.code() in _SOON):
+                    raise
+                todo.append((tp.topic, tp.partition))
+        if todo:
+            time.sleep(0.2)
+    return [TopicPartition(t.topic, t.partition, found[(t.topic, t.partition)]) for t in partitions]
+
+
+_SOON = (
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.UNKNOWN_TOPIC_OR_PART,
+)
 
 
 def read_partitions_to_end(
@@ -151,31 +165,44 @@ def read_partitions_to_end(
         }
         if not ends:
             return
-        consumer.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t, p in ends])
-        todo = set(ends)
-        deadline = time.monotonic() + timeout
-        while todo:
-            batch = consumer.consume(1000, 0.5)
-            if batch:
-                deadline = time.monotonic() + timeout
-            elif time.monotonic() > deadline:
-                raise SharebusError(
-                    f"{len(todo)} partition(s) could not be read to their end:"
-                    f" no progress in {timeout:.0f}s"
-                )
-            for msg in batch:
-                err = msg.error()
-                if err is not None:
-                    topic = msg.topic() or "?"
-                    line = refusal(err, principal or "this principal", "read", topic)
-                    raise SharebusError(line or f"reading {topic} failed: {err.str()}")
-                if (msg.offset() or 0) < ends[(msg.topic() or "", msg.partition() or 0)]:
-                    yield msg
-            reached = consumer.position([TopicPartition(t, p) for t, p in todo])
-            todo -= {
-                (tp.topic, tp.partition)
-                for tp in reached
-                if tp.offset >= ends[(tp.topic, tp.partition)]
-            }
+        starts = [TopicPartition(t, p, OFFSET_BEGINNING) for t, p in ends]
+        yield from _drain(consumer, starts, ends, timeout, principal, f"{len(ends)} partition(s)")
     finally:
         consumer.close()
+
+
+def _drain(
+    consumer: Consumer,
+    starts: list[TopicPartition],
+    ends: dict[tuple[str, int], int],
+    timeout: float,
+    principal: str,
+    what: str,
+) -> Iterator[Message]:
+    """The one reading loop: from `starts` until every partition's position reaches its
+    end in `ends`; SharebusError after `timeout` seconds without progress, or a refusal."""
+    consumer.assign(starts)
+    todo = set(ends)
+    deadline = time.monotonic() + timeout
+    while todo:
+        batch = consumer.consume(1000, 0.5)
+        if batch:
+            deadline = time.monotonic() + timeout
+        elif time.monotonic() > deadline:
+            raise SharebusError(
+                f"{what} could not be read to its end: no progress in {timeout:.0f}s"
+            )
+        for msg in batch:
+            err = msg.error()
+            if err is not None:
+                topic = msg.topic() or "?"
+                line = refusal(err, principal or "this principal", "read", topic)
+                raise SharebusError(line or f"reading {topic} failed: {err.str()}")
+            if (msg.offset() or 0) < ends[(msg.topic() or "", msg.partition() or 0)]:
+                yield msg
+        reached = consumer.position([TopicPartition(t, p) for t, p in todo])
+        todo -= {
+            (tp.topic, tp.partition)
+            for tp in reached
+            if tp.offset >= ends[(tp.topic, tp.partition)]
+        }

@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import OFFSET_BEGINNING, TopicPartition
-
 from foundation import headers as h
-from foundation.reading import TopicMissingError, read_partitions_to_end, read_to_end
+from foundation.reading import read_partitions_to_end
 from governance.decision import Decision, Event, Reason
 from governance.models import Agreement, ConsentEvent, Governance, Grant, Status
 from schemas import names
@@ -121,31 +119,12 @@ def ended_retracting(gov: Governance, now: datetime) -> list[tuple[Agreement, Gr
     return out
 
 
-def holdings(conf: dict[str, Any], group: str, topic: str, partition: int) -> dict[bytes, str]:
-    """What the bank holds on one partition of its topic: each key whose latest record,
-    read to the end the partition has now, is not a tombstone, with the agreement it came
-    under. A topic deleted since it was listed holds nothing."""
-    latest: dict[bytes, str] = {}
-    start = [TopicPartition(topic, partition, OFFSET_BEGINNING)]
-    try:
-        for msg in read_to_end(conf, topic, group, start=start):
-            key = msg.key()
-            if key is None:
-                continue
-            if msg.value() is None:
-                latest.pop(key, None)
-            else:
-                under = dict(msg.headers() or []).get(h.AGREEMENT_ID)
-                latest[key] = under.decode() if isinstance(under, bytes) else ""
-    except TopicMissingError:
-        return {}
-    return latest
-
-
 def holdings_of(
     conf: dict[str, Any], group: str, partitions: list[tuple[str, int]]
 ) -> dict[tuple[str, int], dict[bytes, str]]:
-    """`holdings` of many partitions, read with one consumer."""
+    """What the bank holds on each partition of its topics: each key whose latest record,
+    read to the end the partition has now, is not a tombstone, with the agreement it came
+    under. Read with one consumer; a topic deleted since it was listed holds nothing."""
     latest: dict[tuple[str, int], dict[bytes, str]] = {where: {} for where in partitions}
     for msg in read_partitions_to_end(conf, group, partitions):
         key = msg.key()
