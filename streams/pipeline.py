@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,8 +43,8 @@ from confluent_kafka import (
 
 from foundation.reading import positions
 from foundation.settings import KafkaSettings, WorkerSettings
-from governance.models import ConsentEvent
-from governance.topics import Topics, bank_spec
+from governance.models import ConsentEvent, Status
+from governance.topics import Topics, TopicSpec, bank_spec
 from schemas import names
 from schemas.errors import RegistryUnavailable
 from streams.audit_chain import GENESIS, chain_of, seal
@@ -56,7 +57,6 @@ from streams.retraction import (
     Revocation,
     agreement_retractions,
     ended_retracting,
-    holdings,
     holdings_of,
     retractions,
 )
@@ -122,6 +122,11 @@ class Pipeline:
         self._swept: set[tuple[str, int, str, int]] = set()
         self._ended_checked = (-1, 0.0)  # governance version, when
         self._earlier_checked = False  # revocations from before this worker, on its partitions
+        # The batch whose transaction is being committed, in a thread, and what it raised.
+        self._inflight: threading.Thread | None = None
+        self._inflight_error: BaseException | None = None
+        self._in_transaction = False
+        self._prepared = -1  # the governance version whose topics and schemas are ready
         fanout.sealer = self._seal
 
     # ---- lifecycle -----------------------------------------------------------------
@@ -165,10 +170,11 @@ class Pipeline:
                 self._refresh_bank_topics()
                 self.lag.measure(consumer)
                 try:
+                    self._prepare()
                     self._retract(consumer, producer)
                     self._retract_ended(consumer, producer)
                     self._retract_earlier(consumer, producer)
-                    batch = consumer.consume(BATCH, 0.05)
+                    batch = _take(consumer)
                     if not batch:
                         continue
                     self._batch(consumer, producer, batch)
@@ -184,7 +190,8 @@ class Pipeline:
                     backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
             self.state = "stopping"
-            if self._exactly_once:
+            self._quiesce()
+            if self._exactly_once and self._in_transaction:
                 with contextlib.suppress(KafkaException):
                     producer.abort_transaction(1)
             consumer.close()
@@ -242,10 +249,14 @@ class Pipeline:
     # ---- one batch -----------------------------------------------------------------
 
     def _batch(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
+        """Decide the batch while the previous one commits, then produce it and hand its
+        commit to a thread. Nothing of it is produced before the previous transaction is
+        through: a bank partition keeps the source partition's order."""
         gov = self.governance.current
         started = time.monotonic()
         done: dict[tuple[str, int], int] = {}
-        self._begin(producer)
+        outgoing: list[Outgoing] = []
+        outage: tuple[int, Outage] | None = None
         for index, msg in enumerate(batch):
             if self._stop.is_set():
                 break
@@ -254,21 +265,68 @@ class Pipeline:
                 self._say("read", f"reading source topics: {err.str()}")
                 continue
             try:
-                outgoing = self._event(msg, gov)
+                outgoing += self._event(msg, gov)
             except Outage as exc:
-                # Keep what is done; take the rest again once the outage is over.
-                self._commit(consumer, producer, done)
-                self._rewind(consumer, batch[index:])
-                self._wait_out(str(exc))
-                return
-            for out in outgoing:
-                self._produce(producer, out)
+                outage = (index, exc)  # keep what is done; take the rest again later
+                break
             done[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
-        producer.poll(0)  # the client's error callbacks
-        if self._stop.is_set():
+        if self._stop.is_set() and outage is None:
             raise Outage("stopping: the batch is not committed")
-        self._commit(consumer, producer, done)
-        self.latency.observe(time.monotonic() - started, len(batch))
+        self._begin(producer)
+        for out in outgoing:
+            self._produce(producer, out)
+        producer.poll(0)  # the client's error callbacks
+        if outage is not None:
+            self._commit(consumer, producer, done)
+            self._rewind(consumer, batch[outage[0] :])
+            self._wait_out(str(outage[1]))
+            return
+        if not self._exactly_once:
+            self._commit(consumer, producer, done)
+            self.latency.observe(time.monotonic() - started, len(batch))
+            return
+        self._commit_later(consumer, producer, done, started, len(batch))
+
+    def _commit_later(
+        self,
+        consumer: Consumer,
+        producer: Producer,
+        done: dict[tuple[str, int], int],
+        started: float,
+        events: int,
+    ) -> None:
+        """The source offsets join the transaction now (under this generation of the
+        group); the commit itself, which waits for every output to be acknowledged, runs
+        in a thread while the next batch is decided. `_settle()` waits for it."""
+        if done:
+            producer.send_offsets_to_transaction(
+                self._offsets(done), consumer.consumer_group_metadata(), 30
+            )
+
+        def finish() -> None:
+            try:
+                self._end(producer)
+                self.latency.observe(time.monotonic() - started, events)
+            except BaseException as exc:  # raised by _settle, in the loop's thread
+                self._inflight_error = exc
+
+        self._inflight = threading.Thread(target=finish, name="fan-out-commit", daemon=True)
+        self._inflight.start()
+
+    def _settle(self) -> None:
+        """Wait for the batch being committed; raise what its commit raised."""
+        inflight, self._inflight = self._inflight, None
+        if inflight is not None:
+            inflight.join()
+        error, self._inflight_error = self._inflight_error, None
+        if error is not None:
+            raise error
+
+    def _quiesce(self) -> None:
+        """Wait for the batch being committed, whatever became of it (the committed
+        offsets say): before an abort, a rebalance, or the end."""
+        if self._inflight is not None:
+            self._inflight.join()
 
     def _event(self, msg: Message, gov: Any) -> list[Outgoing]:
         if not (self.governance.ready.is_set() and self.profiles.ready.is_set()):
@@ -358,9 +416,13 @@ class Pipeline:
             producer.send_offsets_to_transaction(
                 self._offsets(done), consumer.consumer_group_metadata(), 30
             )
+        self._end(producer)
+
+    def _end(self, producer: Producer) -> None:
         while True:
             try:
                 producer.commit_transaction(10)
+                self._in_transaction = False
                 return
             except KafkaException as exc:
                 err = exc.args[0]
@@ -382,9 +444,21 @@ class Pipeline:
     def _head(self, chain: str, topic: str, partition: int) -> str:
         head = self._heads.get(chain)
         if head is None:
+            # The heads of every assigned partition without one, in one request: one by
+            # one, a worker's first events on 900 source partitions waited a round trip
+            # each. (Nothing in flight holds them: a head is dropped only once the batch
+            # being committed is through.)
             assert self._consumer is not None
-            (committed,) = self._consumer.committed([TopicPartition(topic, partition)], 30)
-            head = self._heads[chain] = committed.metadata or GENESIS
+            group = self.worker.app_id
+            missing = {
+                tp.topic + "/" + str(tp.partition): tp
+                for tp in self._consumer.assignment()
+                if chain_of(group, tp.topic, tp.partition) not in self._heads
+            }
+            missing.setdefault(f"{topic}/{partition}", TopicPartition(topic, partition))
+            for tp in self._consumer.committed(list(missing.values()), 30):
+                self._heads[chain_of(group, tp.topic, tp.partition)] = tp.metadata or GENESIS
+            head = self._heads[chain]
         return head
 
     def _restore(self, chain: str, head: str | None) -> None:
@@ -394,6 +468,9 @@ class Pipeline:
             self._heads[chain] = head
 
     def _moved(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        # The batch being committed holds offsets of these partitions: through (or not)
+        # before they go; a failure is raised by the next _settle().
+        self._quiesce()
         # A partition that moves may come back after another worker extended its chain.
         for tp in partitions:
             self._heads.pop(chain_of(self.worker.app_id, tp.topic, tp.partition), None)
@@ -404,9 +481,12 @@ class Pipeline:
 
     def _recover(self, consumer: Consumer, producer: Producer) -> Producer:
         """After a failed batch: abort its transaction and go back to the committed offsets."""
+        self._quiesce()
+        self._inflight, self._inflight_error = None, None  # the committed offsets say
         try:
-            if self._exactly_once:
+            if self._exactly_once and self._in_transaction:
                 producer.abort_transaction(10)
+                self._in_transaction = False
         except KafkaException as exc:
             log.warning("a new transactional producer replaces one that failed: %s", exc)
             producer = self._producer()
@@ -415,8 +495,10 @@ class Pipeline:
         return producer
 
     def _begin(self, producer: Producer) -> None:
+        self._settle()
         if self._exactly_once:
             producer.begin_transaction()
+            self._in_transaction = True
 
     def _rewind(self, consumer: Consumer, rest: list[Message], to_committed: bool = False) -> None:
         """Seek each partition back to its first unfinished event (or its committed offset)."""
@@ -505,6 +587,7 @@ class Pipeline:
             return
         self._ended_checked = (gov.version, now)
         assigned = consumer.assignment()
+        marks = []
         for agreement, grant in ended_retracting(gov, datetime.now(UTC)):
             topic = names.bank_topic(agreement.bank, grant.category)
             if topic not in self._bank_topics:
@@ -512,20 +595,27 @@ class Pipeline:
             source_topic = names.source_topic(grant.category)
             for tp in assigned:
                 mark = (agreement.id, agreement.version, topic, tp.partition)
-                if tp.topic != source_topic or mark in self._swept:
-                    continue
-                held = self._holdings(topic, tp.partition)
-                keys = [key for key, under in held.items() if under == agreement.id]
-                outgoing = agreement_retractions(
-                    self.fanout, gov, agreement, grant, tp.partition, keys
-                )
-                self._send_retractions(consumer, producer, outgoing)
-                self._swept.add(mark)
-                if keys:
-                    log.info(
-                        "agreement %s ended: retracted %d key(s) of %s (partition %d)",
-                        agreement.id, len(keys), topic, tp.partition,
-                    )  # fmt: skip
+                if tp.topic == source_topic and mark not in self._swept:
+                    marks.append((mark, agreement, grant))
+        if not marks:
+            return
+        # Every partition to sweep read at once (a reader each took minutes at scale).
+        group = f"{self.worker.app_id}-retraction"
+        wanted = sorted({(mark[2], mark[3]) for mark, _, _ in marks})
+        held_on = holdings_of(self.kafka.librdkafka(), group, wanted)
+        outgoing: list[Outgoing] = []
+        for mark, agreement, grant in marks:
+            _, _, topic, partition = mark
+            held = held_on.get((topic, partition), {})
+            keys = [key for key, under in held.items() if under == agreement.id]
+            outgoing += agreement_retractions(self.fanout, gov, agreement, grant, partition, keys)
+            if keys:
+                log.info(
+                    "agreement %s ended: retracted %d key(s) of %s (partition %d)",
+                    agreement.id, len(keys), topic, partition,
+                )  # fmt: skip
+        self._send_retractions(consumer, producer, outgoing)
+        self._swept.update(mark for mark, _, _ in marks)
 
     def _retract_earlier(self, consumer: Consumer, producer: Producer) -> None:
         """Once when this worker starts and after every rebalance: the consent revocations
@@ -578,11 +668,6 @@ class Pipeline:
         if outgoing:
             log.info("retracted %d bank record(s) of consents revoked earlier", len(outgoing) // 3)
 
-    def _holdings(self, topic: str, partition: int) -> dict[bytes, str]:
-        """What the bank holds on a partition of its topic, read to its end now."""
-        group = f"{self.worker.app_id}-retraction"
-        return holdings(self.kafka.librdkafka(), group, topic, partition)
-
     def _send_retractions(
         self, consumer: Consumer, producer: Producer, outgoing: list[Outgoing]
     ) -> None:
@@ -607,6 +692,41 @@ class Pipeline:
         self.counters["retractions"] += sum(1 for o in outgoing if o.topic == names.AUDIT)
 
     # ---- bank topics ---------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Once per governance version, before its events: the bank topics its grants
+        need, created in one request, and their bank schemas registered (fanout.warm).
+        Deliveries would otherwise make each one as they meet it, in the loop: at 300
+        categories that held the first events of a start for many seconds. What cannot
+        be made here is made as before, when a delivery needs it."""
+        gov = self.governance.current
+        if gov.version == self._prepared:
+            return
+        self._prepared = gov.version
+        known = self.topics.partitions()
+        self._bank_topics = known
+        specs: dict[str, _Wanted] = {}
+        for agreement in gov.agreements.values():
+            if agreement.status is not Status.active:
+                continue
+            for grant in agreement.grants:
+                topic = names.bank_topic(agreement.bank, grant.category)
+                partitions = known.get(names.source_topic(grant.category))
+                if topic in known or not partitions:
+                    continue
+                days = max(grant.retention_days, specs[topic].days if topic in specs else 0)
+                specs[topic] = _Wanted(agreement.bank, grant.category, partitions, days)
+        try:
+            if specs:
+                self.topics.ensure([w.spec() for w in specs.values()])
+                self._bank_topics = self.topics.partitions()
+            for problem in self.fanout.warm(gov):
+                log.warning("bank schema not registered: %s", problem)
+        except RegistryUnavailable as exc:
+            self._prepared = -1  # the events would wait for the registry anyway
+            self._wait_out(str(exc))
+        except Exception as exc:
+            self._say("prepare", f"preparing governance version {gov.version}: {exc}")
 
     def _ensure_bank_topic(self, topic: str, source_topic: str, retention_days: int) -> None:
         self._needed[topic] = (source_topic, retention_days)
@@ -652,6 +772,28 @@ class Pipeline:
         if now - self._said.get(topic, -SAY_EVERY) >= SAY_EVERY:
             self._said[topic] = now
             emit(line)
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    bank: str
+    category: str
+    partitions: int
+    days: int
+
+    def spec(self) -> TopicSpec:
+        return bank_spec(self.bank, self.category, self.partitions, self.days)
+
+
+def _take(consumer: Consumer) -> list[Message]:
+    """What the client has fetched, up to BATCH, without waiting for more: `consume(n, t)`
+    waits until it has n messages or t passed, which under paced input put up to t of
+    latency on every event. Only when nothing is there, wait (briefly) for the first."""
+    batch = consumer.consume(BATCH, 0)
+    if batch:
+        return batch
+    first = consumer.consume(1, 0.05)
+    return first + consumer.consume(BATCH - 1, 0) if first else first
 
 
 def _headers(msg: Message) -> list[tuple[str, bytes]]:
