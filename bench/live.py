@@ -4,7 +4,9 @@ One worker process starts at the end of the source topics (no backlog) and a ban
 consumer reads every bank topic (read_committed, as banks do). Then:
 
 1. latency: events are published at a fixed rate; for each bank record, the time from
-   just before its event's `publish()` to its arrival at the consumer (p50/p95/p99);
+   just before its event's `publish()` to its arrival at the consumer (p50/p95/p99),
+   next to the same for a consumer of the source topics (one plain Kafka hop: what the
+   broker costs before the worker does anything);
 2. suspension: while events keep coming at that rate, the agreement that received the
    most is suspended (`governance apply` of the sample folder with its status changed);
    the figure is the time from the apply's return (in force) to the arrival of the last
@@ -51,30 +53,46 @@ def bench_live(settings: KafkaSettings, rate: int, seconds: float) -> dict[str, 
     group_at(settings, group, starts_of(settings, [c.topic for c in catalog]))
     proc, port = start_worker(settings, group, "live")
     arrivals = Arrivals()
+    hop = Arrivals()  # the baseline: the same events read straight off the source topics
     stop = threading.Event()
     reader = threading.Thread(target=_read, args=(settings, arrivals, stop), daemon=True)
+    plain = threading.Thread(target=_read, args=(settings, hop, stop, "^pub\\..*"), daemon=True)
     try:
         wait_running(port)
         reader.start()
+        plain.start()
         time.sleep(5.0)  # the bank consumer's assignment, the worker's first fetches
         source = _events(catalog)
         sent: dict[str, float] = {}
         _publish(settings, source, rate, seconds, sent)
         time.sleep(3.0)
         latencies = _latencies(arrivals, sent)
+        hops = _latencies(hop, sent)
         by_agreement = Counter(a for _, a, _ in _snapshot(arrivals))
         suspended = _suspension(settings, source, rate, sent, arrivals, by_agreement)
     finally:
         stop.set()
         stop_worker(proc)
     p = percentiles(latencies, (50, 95, 99))
+    b = percentiles(hops, (50, 95, 99))
     print(
-        f"latency at {rate:,} events/s over {seconds:.0f}s ({len(latencies):,} bank records): "
-        f"p50 {p[50]:.0f} ms, p95 {p[95]:.0f} ms, p99 {p[99]:.0f} ms"
+        f"latency at {rate:,} events/s over {seconds:.0f}s, publish to arrival, ms:"
+        f"{'p50':>8}{'p95':>8}{'p99':>8}"
     )
+    for label, q in (
+        ("bank consumer (through the worker)", p),
+        ("source consumer (one plain Kafka hop, baseline)", b),
+    ):
+        print(f"  {label:<52}{q[50]:>8.0f}{q[95]:>8.0f}{q[99]:>8.0f}")
+    print(f"  ({len(latencies):,} bank records, {len(hops):,} source events)")
     return {
         "latency_rate_events_per_s": rate,
         "latency_ms": {"p50": round(p[50], 1), "p95": round(p[95], 1), "p99": round(p[99], 1)},
+        "plain_hop_latency_ms": {
+            "p50": round(b[50], 1),
+            "p95": round(b[95], 1),
+            "p99": round(b[99], 1),
+        },
         **suspended,
     }
 
@@ -116,18 +134,19 @@ def _publish(
             pub.flush()
 
 
-def _read(settings: KafkaSettings, arrivals: Arrivals, stop: threading.Event) -> None:
+def _read(
+    settings: KafkaSettings, arrivals: Arrivals, stop: threading.Event, pattern: str = "^bank\\..*"
+) -> None:
     consumer = Consumer(
         {
             **settings.librdkafka(),
-            "group.id": f"bench-bank-{uuid.uuid4().hex[:8]}",
+            "group.id": f"bench-reader-{uuid.uuid4().hex[:8]}",
             "auto.offset.reset": "latest",
             "isolation.level": "read_committed",
             "topic.metadata.refresh.interval.ms": 2000,
-            "fetch.wait.max.ms": 10,
         }
     )
-    consumer.subscribe(["^bank\\..*"])
+    consumer.subscribe([pattern])
     try:
         while not stop.is_set():
             for msg in consumer.consume(500, 0.1):
