@@ -122,9 +122,6 @@ class Pipeline:
         self._swept: set[tuple[str, int, str, int]] = set()
         self._ended_checked = (-1, 0.0)  # governance version, when
         self._earlier_checked = False  # revocations from before this worker, on its partitions
-        # The batch whose transaction is being committed, in a thread, and what it raised.
-        self._inflight: threading.Thread | None = None
-        self._inflight_error: BaseException | None = None
         self._in_transaction = False
         self._prepared = -1  # the governance version whose topics and schemas are ready
         fanout.sealer = self._seal
@@ -190,7 +187,6 @@ class Pipeline:
                     backoff = min(backoff * 2, BACKOFF_MAX)
         finally:
             self.state = "stopping"
-            self._quiesce()
             if self._exactly_once and self._in_transaction:
                 with contextlib.suppress(KafkaException):
                     producer.abort_transaction(1)
@@ -249,14 +245,14 @@ class Pipeline:
     # ---- one batch -----------------------------------------------------------------
 
     def _batch(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
-        """Decide the batch while the previous one commits, then produce it and hand its
-        commit to a thread. Nothing of it is produced before the previous transaction is
-        through: a bank partition keeps the source partition's order."""
+        """Decide the batch's events, then produce their outputs and commit them with the
+        source offsets, in one transaction."""
         gov = self.governance.current
         started = time.monotonic()
         done: dict[tuple[str, int], int] = {}
         outgoing: list[Outgoing] = []
         outage: tuple[int, Outage] | None = None
+        self._heads_of(consumer, batch)
         for index, msg in enumerate(batch):
             if self._stop.is_set():
                 break
@@ -281,52 +277,8 @@ class Pipeline:
             self._rewind(consumer, batch[outage[0] :])
             self._wait_out(str(outage[1]))
             return
-        if not self._exactly_once:
-            self._commit(consumer, producer, done)
-            self.latency.observe(time.monotonic() - started, len(batch))
-            return
-        self._commit_later(consumer, producer, done, started, len(batch))
-
-    def _commit_later(
-        self,
-        consumer: Consumer,
-        producer: Producer,
-        done: dict[tuple[str, int], int],
-        started: float,
-        events: int,
-    ) -> None:
-        """The source offsets join the transaction now (under this generation of the
-        group); the commit itself, which waits for every output to be acknowledged, runs
-        in a thread while the next batch is decided. `_settle()` waits for it."""
-        if done:
-            producer.send_offsets_to_transaction(
-                self._offsets(done), consumer.consumer_group_metadata(), 30
-            )
-
-        def finish() -> None:
-            try:
-                self._end(producer)
-                self.latency.observe(time.monotonic() - started, events)
-            except BaseException as exc:  # raised by _settle, in the loop's thread
-                self._inflight_error = exc
-
-        self._inflight = threading.Thread(target=finish, name="fan-out-commit", daemon=True)
-        self._inflight.start()
-
-    def _settle(self) -> None:
-        """Wait for the batch being committed; raise what its commit raised."""
-        inflight, self._inflight = self._inflight, None
-        if inflight is not None:
-            inflight.join()
-        error, self._inflight_error = self._inflight_error, None
-        if error is not None:
-            raise error
-
-    def _quiesce(self) -> None:
-        """Wait for the batch being committed, whatever became of it (the committed
-        offsets say): before an abort, a rebalance, or the end."""
-        if self._inflight is not None:
-            self._inflight.join()
+        self._commit(consumer, producer, done)
+        self.latency.observe(time.monotonic() - started, len(batch))
 
     def _event(self, msg: Message, gov: Any) -> list[Outgoing]:
         if not (self.governance.ready.is_set() and self.profiles.ready.is_set()):
@@ -444,22 +396,28 @@ class Pipeline:
     def _head(self, chain: str, topic: str, partition: int) -> str:
         head = self._heads.get(chain)
         if head is None:
-            # The heads of every assigned partition without one, in one request: one by
-            # one, a worker's first events on 900 source partitions waited a round trip
-            # each. (Nothing in flight holds them: a head is dropped only once the batch
-            # being committed is through.)
             assert self._consumer is not None
-            group = self.worker.app_id
-            missing = {
-                tp.topic + "/" + str(tp.partition): tp
-                for tp in self._consumer.assignment()
-                if chain_of(group, tp.topic, tp.partition) not in self._heads
-            }
-            missing.setdefault(f"{topic}/{partition}", TopicPartition(topic, partition))
-            for tp in self._consumer.committed(list(missing.values()), 30):
-                self._heads[chain_of(group, tp.topic, tp.partition)] = tp.metadata or GENESIS
-            head = self._heads[chain]
+            (committed,) = self._consumer.committed([TopicPartition(topic, partition)], 30)
+            head = self._heads[chain] = committed.metadata or GENESIS
         return head
+
+    def _heads_of(self, consumer: Consumer, batch: list[Message]) -> None:
+        """The chain heads of the batch's partitions that have none yet, in one request:
+        one by one, a worker's first events on 900 source partitions each waited a round
+        trip. A failure here fails the batch (read again), never an event."""
+        group = self.worker.app_id
+        missing = {
+            (topic, partition)
+            for msg in batch
+            if msg.error() is None
+            and chain_of(group, topic := msg.topic() or "", partition := msg.partition() or 0)
+            not in self._heads
+        }
+        if not missing:
+            return
+        asked = [TopicPartition(t, p) for t, p in sorted(missing)]
+        for tp in consumer.committed(asked, 30):
+            self._heads[chain_of(group, tp.topic, tp.partition)] = tp.metadata or GENESIS
 
     def _restore(self, chain: str, head: str | None) -> None:
         if head is None:
@@ -468,9 +426,6 @@ class Pipeline:
             self._heads[chain] = head
 
     def _moved(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        # The batch being committed holds offsets of these partitions: through (or not)
-        # before they go; a failure is raised by the next _settle().
-        self._quiesce()
         # A partition that moves may come back after another worker extended its chain.
         for tp in partitions:
             self._heads.pop(chain_of(self.worker.app_id, tp.topic, tp.partition), None)
@@ -481,8 +436,6 @@ class Pipeline:
 
     def _recover(self, consumer: Consumer, producer: Producer) -> Producer:
         """After a failed batch: abort its transaction and go back to the committed offsets."""
-        self._quiesce()
-        self._inflight, self._inflight_error = None, None  # the committed offsets say
         try:
             if self._exactly_once and self._in_transaction:
                 producer.abort_transaction(10)
@@ -495,7 +448,6 @@ class Pipeline:
         return producer
 
     def _begin(self, producer: Producer) -> None:
-        self._settle()
         if self._exactly_once:
             producer.begin_transaction()
             self._in_transaction = True
