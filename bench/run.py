@@ -32,6 +32,7 @@ from confluent_kafka import Producer
 from bench.broker import broker_ceiling
 from bench.live import bench_live
 from bench.worker import bench_scale, bench_worker
+from foundation.errors import SharebusError
 from foundation.settings import get_kafka_settings, get_worker_settings
 from governance.decision import Event, decide
 from governance.loader import governance_from_dir
@@ -129,7 +130,7 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500, help="events/s for the latency run")
     parser.add_argument("--seconds", type=float, default=15.0, help="length of the latency run")
     parser.add_argument(
-        "--rounds", type=int, default=2, help="interleaved runs of each worker contender"
+        "--rounds", type=_rounds, default=2, help="interleaved runs of each worker contender"
     )
     parser.add_argument(
         "--scale",
@@ -174,5 +175,15 @@ def main() -> None:
     print(f"figures written to {out}")
 
 
+def _rounds(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"at least 1, not {value}")
+    return value
+
+
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except SharebusError as exc:  # the stack down, a refusal: one line, not a traceback
+        raise SystemExit(f"error: {exc}") from None

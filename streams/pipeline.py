@@ -368,9 +368,6 @@ class Pipeline:
             producer.send_offsets_to_transaction(
                 self._offsets(done), consumer.consumer_group_metadata(), 30
             )
-        self._end(producer)
-
-    def _end(self, producer: Producer) -> None:
         while True:
             try:
                 producer.commit_transaction(10)
