@@ -147,13 +147,20 @@ class KafkaSettings(BaseSettings):
             )
         return self.sasl_password.get_secret_value()
 
-    def registry(self) -> dict[str, str]:
-        """The confluent-kafka SchemaRegistryClient configuration."""
-        conf = {"url": self.registry_url}
+    def registry(self) -> dict[str, Any]:
+        """The confluent-kafka SchemaRegistryClient configuration.
+
+        With a request timeout: the client's default is none, and one request the registry
+        never answered held a reader for minutes. Timed out, the client asks again on a new
+        connection (its retries cover transport errors)."""
+        conf: dict[str, Any] = {"url": self.registry_url, "timeout": REGISTRY_REQUEST_TIMEOUT_S}
         if self.registry_username and self.registry_password:
             secret = self.registry_password.get_secret_value()
             conf["basic.auth.user.info"] = f"{self.registry_username}:{secret}"
         return conf
+
+
+REGISTRY_REQUEST_TIMEOUT_S = 30
 
 
 def scram_jaas(username: str, password: str) -> str:

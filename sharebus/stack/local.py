@@ -211,7 +211,7 @@ class LocalStack:
             if not (node.data / "meta.properties").exists():
                 self._format(java, classpath, node, cluster_id, admin)
             heap = self.s.broker_heap
-            cmd = [java, f"-Xms{heap}", f"-Xmx{heap}", self.marker]
+            cmd = [java, f"-Xms{heap}", f"-Xmx{heap}", self._gc_log(node.name), self.marker]
             cmd += [f"-Dlog4j2.configurationFile={LOG4J}", "-cp", classpath]
             commands[node.name] = [*cmd, "kafka.Kafka", str(node.properties)]
         if len(self.nodes) > 1:
@@ -368,10 +368,18 @@ class LocalStack:
         jar = self._registry_jar()
         if jar is None:
             raise StackError(f"no Apicurio jar under {self.registry_home}: remove it and retry")
-        cmd = [java, f"-Xms{s.registry_heap}", f"-Xmx{s.registry_heap}", self.marker]
+        heap = s.registry_heap
+        cmd = [java, f"-Xms{heap}", f"-Xmx{heap}", self._gc_log("registry"), self.marker]
         cmd += [f"-D{k}={v}" for k, v in opts.items()]
         cmd += ["-jar", str(jar)]
         return self._launch("registry", cmd, self._registry_ready, cwd=self.registry_home)
+
+    def _gc_log(self, name: str) -> str:
+        """Each JVM's pauses in `.stack/run/<name>-gc.log` (two files of 5 MB at most): when
+        the broker or the registry stops answering for a while, this says whether it was
+        collecting garbage."""
+        path = self.run_dir / f"{name}-gc.log"
+        return f"-Xlog:gc:file={path}:time,uptime:filecount=2,filesize=5m"
 
     def _registry_properties(self) -> Path:
         """The registry's Kafka client security: its own SCRAM principal over TLS."""

@@ -12,7 +12,7 @@ from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from consumers.subscriber import Subscriber
-from foundation.settings import KafkaSettings
+from foundation.settings import REGISTRY_REQUEST_TIMEOUT_S, KafkaSettings
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
@@ -94,7 +94,9 @@ def test_bank_topic_decodes_with_a_plain_confluent_deserializer(
     with Publisher(agency="tax", settings=kafka_settings) as pub:
         event_id = pub.publish("tax.payment-record", "c", ent.uscc, after=payment(ent))
 
-    deserialize = AvroDeserializer(SchemaRegistryClient({"url": kafka_settings.registry_url}))
+    # Only the URL and a request timeout, as a bank engineer would write it.
+    plain = {"url": kafka_settings.registry_url, "timeout": REGISTRY_REQUEST_TIMEOUT_S}
+    deserialize = AvroDeserializer(SchemaRegistryClient(plain))
     consumer = Consumer(
         {
             **kafka_settings.librdkafka(),

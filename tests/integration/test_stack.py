@@ -60,6 +60,10 @@ def test_up_twice_then_down_leaves_no_process(endpoints: object, stack_env: dict
         status = sharebus(stack_env, "status")
         assert "kafka     running" in status.stdout
         assert "registry  running" in status.stdout
+        run = Path(stack_env["SHAREBUS_STACK_DIR"]) / "run"
+        for jvm in ("kafka", "registry"):
+            gc = (run / f"{jvm}-gc.log").read_text()
+            assert "Using G1" in gc or "Pause" in gc, f"{jvm}-gc.log says nothing of GC: {gc!r}"
         new_cluster_takes_the_readmes_commands(stack_env)
     finally:
         down = sharebus(stack_env, "down")
