@@ -94,7 +94,13 @@ class AvroSerde:
         except SchemaRegistryError as exc:
             if exc.http_status_code != 404:
                 raise
-            self.registry.set_compatibility(subject_name=subject, level=COMPATIBILITY)
+            try:
+                self.registry.set_compatibility(subject_name=subject, level=COMPATIBILITY)
+            except SchemaRegistryError as conflict:
+                # 409: the subject has a level already (another writer's, or one a
+                # registry still replaying its journal had not shown yet): it keeps it.
+                if conflict.http_status_code != 409:
+                    raise
         self._checked.add(subject)
 
     def encode(self, subject: str, schema: dict[str, Any], value: dict[str, Any]) -> bytes:

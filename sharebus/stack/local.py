@@ -10,6 +10,7 @@ is probed (Kafka metadata, registry `GET subjects`), never slept for.
 from __future__ import annotations
 
 import base64
+import json
 import re
 import shutil
 import socket
@@ -397,11 +398,20 @@ class LocalStack:
         return path
 
     def _registry_ready(self) -> bool:
+        """Ready once its health check says so, not when the API first answers: with
+        kafkasql storage the API answers while the journal is still being replayed, with
+        a partial list of subjects, and a write then (a compatibility level, a schema)
+        conflicts with what the replay brings next ("A rule named 'COMPATIBILITY' already
+        exists" failed a publish right after `make up`)."""
+        health = f"http://127.0.0.1:{self.s.registry_management_port}/health/ready"
         try:
+            with urllib.request.urlopen(health, timeout=2) as resp:
+                if json.load(resp).get("status") != "UP":
+                    return False
             with urllib.request.urlopen(f"{self.registry_url}/subjects", timeout=2) as resp:
                 return bool(resp.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+        except (urllib.error.URLError, OSError, ValueError):
+            return False  # 503 while DOWN
 
     # ---- processes ---------------------------------------------------------------
 

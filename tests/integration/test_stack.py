@@ -3,9 +3,12 @@ what cannot work says why in one line with a non-zero exit."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import socket
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -65,6 +68,7 @@ def test_up_twice_then_down_leaves_no_process(endpoints: object, stack_env: dict
             gc = (run / f"{jvm}-gc.log").read_text()
             assert "Using G1" in gc or "Pause" in gc, f"{jvm}-gc.log says nothing of GC: {gc!r}"
         new_cluster_takes_the_readmes_commands(stack_env)
+        a_restarted_registry_is_ready_only_when_it_holds_every_subject(stack_env)
     finally:
         down = sharebus(stack_env, "down")
     assert down.returncode == 0, down.stderr
@@ -132,3 +136,23 @@ def test_failed_download_is_one_line_and_non_zero(
     assert result.returncode == 1
     assert result.stderr.startswith("error: download failed:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def a_restarted_registry_is_ready_only_when_it_holds_every_subject(env: dict[str, str]) -> None:
+    """Its API answers while it replays its journal, with part of the subjects: `up` waits
+    for all of them (a publish right after `up` failed on the half-loaded registry)."""
+    registered = sharebus(env, "schemas", "register")
+    assert registered.returncode == 0, registered.stderr
+    url = f"http://127.0.0.1:{env['SHAREBUS_STACK_REGISTRY_PORT']}/apis/ccompat/v7/subjects"
+    before = subjects(url)
+    assert len(before) > 300, "the whole catalog is registered"
+    run = Path(env["SHAREBUS_STACK_DIR"]) / "run"
+    os.kill(int((run / "registry.pid").read_text()), signal.SIGKILL)
+    again = sharebus(env, "up")
+    assert again.returncode == 0, again.stderr
+    assert subjects(url) == before
+
+
+def subjects(url: str) -> list[str]:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return sorted(json.load(resp))
