@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -294,16 +295,29 @@ def sharebus(
 
 def start_cli(endpoints: Endpoints, *args: str) -> subprocess.Popen[str]:
     """`sharebus <args>` started with pipes for stdin, stdout and stderr (text), for a test
-    that feeds it, signals it or stops what it talks to while it runs."""
+    that feeds it, signals it or stops what it talks to while it runs. With Python's fault
+    handler on: `stuck()` makes one that does not end say where it stood."""
     return subprocess.Popen(
         [sys.executable, "-m", "sharebus.cli", *args],
-        env=endpoints.env(),
+        env={**endpoints.env(), "PYTHONFAULTHANDLER": "1"},
         cwd=PROJECT_ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def stuck(proc: subprocess.Popen[str]) -> str:
+    """A process from `start_cli` that did not end: SIGABRT makes its fault handler print
+    every thread's stack; that, with the end of what it wrote to stderr, for the failure."""
+    proc.send_signal(signal.SIGABRT)
+    try:
+        _, stderr = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+    return f"the command did not end; its stderr ends with:\n{stderr[-6000:]}"
 
 
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.2, what: str = "condition"):  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from governance.topics import Topics, source_spec, system_specs
 from producers.coerce import to_json
 from schemas.catalog import load_catalog
 from synthetic.generate import population, records
-from tests.integration.conftest import Endpoints, run_cli, start_cli
+from tests.integration.conftest import Endpoints, run_cli, start_cli, stuck
 from tests.integration.reading import decoded, end_offsets, read_since, read_to_end
 
 CATEGORY = "tax.payment-record"
@@ -200,7 +201,10 @@ def test_a_stop_says_how_many_lines_were_delivered_and_where_to_resume(
         assert len(delivered) == 5
         time.sleep(1)  # it has nothing more to read: it waits on the pipe
         proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=60)  # the pipe stays open: the stop is the Ctrl-C, not an EOF
+        try:
+            proc.wait(timeout=60)  # the pipe stays open: the stop is the Ctrl-C, not an EOF
+        except subprocess.TimeoutExpired:
+            pytest.fail(stuck(proc))
         _, stderr = proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
