@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
@@ -27,6 +28,7 @@ from producers.errors import PublishError
 from producers.validate import check_event
 from schemas.catalog import Catalog, Category, load_catalog
 from schemas.errors import UnknownCategoryError
+from schemas.registry import REGISTER_CONCURRENCY
 from schemas.serde import AvroSerde, registry_client
 
 DeliveryCallback = Callable[[str, KafkaError | None], None]
@@ -146,20 +148,38 @@ class Publisher:
         """The largest record `topic` takes: its `max.message.bytes`, capped by the
         producer's own `message.max.bytes`. Read once per topic; an agency that may not
         describe topic configs gets the producer's cap (the broker still enforces its own)."""
-        limit = self._limits.get(topic)
-        if limit is None:
+        if topic not in self._limits:
+            self._learn_limits([topic])
+        return self._limits[topic]
+
+    def prepare(self) -> None:
+        """Learn before the first event what each of the agency's categories needs: the
+        topics' size limits (in one request) and the schema ids (a new subject is
+        registered). Optional: without it, the first event of each category waits for
+        these, which at a few hundred categories is many seconds of a first run."""
+        categories = self.catalog.of_agency(self.agency)
+        self._learn_limits([c.topic for c in categories if c.topic not in self._limits])
+        with ThreadPoolExecutor(max_workers=REGISTER_CONCURRENCY) as pool:
+            list(pool.map(lambda c: self.serde.writer(c.subject, c.envelope()), categories))
+
+    def _learn_limits(self, topics: list[str]) -> None:
+        if not topics:
+            return
+        admin = AdminClient(self._settings.librdkafka())
+        resources = [ConfigResource(ResourceType.TOPIC, t) for t in topics]
+        try:
+            answers = admin.describe_configs(resources, request_timeout=5)
+        except KafkaException:
+            answers = {}
+        for resource in resources:
             limit = self._client_max
-            admin = AdminClient(self._settings.librdkafka())
-            resource = ConfigResource(ResourceType.TOPIC, topic)
-            try:
-                entries = admin.describe_configs([resource], request_timeout=5)[resource].result(
-                    timeout=5
-                )
-                limit = min(limit, int(entries["max.message.bytes"].value))
-            except (KafkaException, KeyError, ValueError, TypeError):
-                pass
-            self._limits[topic] = limit
-        return limit
+            if resource in answers:
+                try:
+                    entries = answers[resource].result(timeout=5)
+                    limit = min(limit, int(entries["max.message.bytes"].value))
+                except (KafkaException, KeyError, ValueError, TypeError):
+                    pass
+            self._limits[resource.name] = limit
 
     # ---- internals ---------------------------------------------------------------
 

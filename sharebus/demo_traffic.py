@@ -69,10 +69,8 @@ class Traffic:
         banks' filters on enterprise scale read these profiles. Each publisher also learns
         its topics' limits and schema ids now, so the clock's first seconds are not spent
         on that."""
-        for agency, pub in self._publishers.items():
-            for cat in self._catalog.of_agency(agency):
-                pub.max_message_bytes(cat.topic)
-                pub.serde.writer(cat.subject, cat.envelope())
+        for pub in self._publishers.values():
+            pub.prepare()
         category = self._catalog.get(REGISTRATION)
         for record in records(category, self.people, len(self.people), seed=7):
             self._send(self._publishers["market"], category, "r", record)

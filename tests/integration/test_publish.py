@@ -9,6 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ResourceType,
+)
 from typer.testing import CliRunner
 
 from foundation.settings import KafkaSettings
@@ -299,3 +306,31 @@ def test_delivery_reports_reach_the_callback(kafka_settings: KafkaSettings, topi
     ) as pub:
         event_id = pub.publish("tax.payment-record", "c", record["uscc"], after=record)
     assert reports == [(event_id, None)]
+
+
+def test_prepare_learns_every_topic_limit_of_the_agency_before_the_first_event(
+    kafka_settings: KafkaSettings, topics: None
+) -> None:
+    """`prepare()` reads the size limit of each of the agency's topics (in one request) and
+    learns its schema ids: the limit a topic had then is the one the publisher enforces."""
+    tax = CATALOG.of_agency("tax")
+    target = next(c for c in tax if c.id == "tax.payment-record")
+    admin = AdminClient(kafka_settings.librdkafka())
+
+    def max_message_bytes(op: AlterConfigOpType) -> None:
+        entry = ConfigEntry("max.message.bytes", "500000", incremental_operation=op)
+        resource = ConfigResource(ResourceType.TOPIC, target.topic, incremental_configs=[entry])
+        admin.incremental_alter_configs([resource])[resource].result(timeout=30)
+
+    pub = Publisher(agency="tax", settings=kafka_settings)
+    max_message_bytes(AlterConfigOpType.SET)
+    try:
+        pub.prepare()
+    finally:
+        max_message_bytes(AlterConfigOpType.DELETE)
+    assert pub.max_message_bytes(target.topic) == 500_000
+    assert {pub.max_message_bytes(c.topic) for c in tax if c is not target} == {1_000_000}
+    row = next(iter(records(target, PEOPLE, 1, seed=5)))
+    row["enterprise_name"] = "长" * 200_000  # 600 kB in UTF-8
+    with pytest.raises(PublishError, match="over the 500,000-byte limit"):
+        pub.publish(target.id, "c", row["uscc"], after=row)
