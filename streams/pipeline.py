@@ -245,38 +245,33 @@ class Pipeline:
     # ---- one batch -----------------------------------------------------------------
 
     def _batch(self, consumer: Consumer, producer: Producer, batch: list[Message]) -> None:
-        """Decide the batch's events, then produce their outputs and commit them with the
+        """Decide the batch's events and produce their outputs as they are decided (the
+        client sends them while the next events are decided), then commit them with the
         source offsets, in one transaction."""
         gov = self.governance.current
         started = time.monotonic()
         done: dict[tuple[str, int], int] = {}
-        outgoing: list[Outgoing] = []
-        outage: tuple[int, Outage] | None = None
         self._heads_of(consumer, batch)
+        self._begin(producer)
         for index, msg in enumerate(batch):
             if self._stop.is_set():
-                break
+                raise Outage("stopping: the batch is not committed")
             err = msg.error()
             if err is not None:
                 self._say("read", f"reading source topics: {err.str()}")
                 continue
             try:
-                outgoing += self._event(msg, gov)
+                outgoing = self._event(msg, gov)
             except Outage as exc:
-                outage = (index, exc)  # keep what is done; take the rest again later
-                break
+                # Commit what is done; take the rest again once the outage is over.
+                self._commit(consumer, producer, done)
+                self._rewind(consumer, batch[index:])
+                self._wait_out(str(exc))
+                return
+            for out in outgoing:
+                self._produce(producer, out)
             done[(msg.topic() or "", msg.partition() or 0)] = (msg.offset() or 0) + 1
-        if self._stop.is_set() and outage is None:
-            raise Outage("stopping: the batch is not committed")
-        self._begin(producer)
-        for out in outgoing:
-            self._produce(producer, out)
         producer.poll(0)  # the client's error callbacks
-        if outage is not None:
-            self._commit(consumer, producer, done)
-            self._rewind(consumer, batch[outage[0] :])
-            self._wait_out(str(outage[1]))
-            return
         self._commit(consumer, producer, done)
         self.latency.observe(time.monotonic() - started, len(batch))
 
@@ -403,13 +398,8 @@ class Pipeline:
         one by one, a worker's first events on 900 source partitions each waited a round
         trip. A failure here fails the batch (read again), never an event."""
         group = self.worker.app_id
-        missing = {
-            (topic, partition)
-            for msg in batch
-            if msg.error() is None
-            and chain_of(group, topic := msg.topic() or "", partition := msg.partition() or 0)
-            not in self._heads
-        }
+        seen = {(msg.topic() or "", msg.partition() or 0) for msg in batch if msg.error() is None}
+        missing = {(t, p) for t, p in seen if chain_of(group, t, p) not in self._heads}
         if not missing:
             return
         asked = [TopicPartition(t, p) for t, p in sorted(missing)]
