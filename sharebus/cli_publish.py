@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
@@ -107,6 +109,7 @@ def publish(
             f"category '{category}' belongs to agency '{cat.agency}', not '{agency}'"
         )
     require(kafka=True, registry=True)
+    _interruptible()
     rejects = Rejects(rejects_path(file))
     ledger = Ledger(rejects)
     report = Report(err, f"publishing {category}")
@@ -147,6 +150,14 @@ def publish(
     _summarise(category, file, ledger, took, stopped, as_json)
     if stopped or rejects.count:
         raise typer.Exit(1)
+
+
+def _interruptible() -> None:
+    """Ctrl-C (or `kill -INT`) stops the reading even when whatever started this command
+    ignored SIGINT, as a script's background job or a CI runner does: Python then raises no
+    KeyboardInterrupt, and a publish reading a pipe never ended."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _send(pub: Publisher, agency: str, category: str, line: Line, ledger: Ledger) -> str | None:

@@ -189,10 +189,16 @@ def test_a_stop_says_how_many_lines_were_delivered_and_where_to_resume(
     endpoints: Endpoints, kafka_settings: KafkaSettings, topics: None
 ) -> None:
     """Publishing from a pipe, stopped (Ctrl-C) after five lines: the summary names the
-    lines confirmed, the last of them, and the line after which a rerun may resume."""
+    lines confirmed, the last of them, and the line after which a rerun may resume. Started
+    with SIGINT ignored, as a script's background job or a CI runner starts it: a Ctrl-C
+    (`kill -INT`) still stops it."""
     good = good_records(5, seed=45)
     start = end_offsets(kafka_settings, CAT.topic)
-    proc = start_cli(endpoints, "publish", "--agency=tax", f"--category={CATEGORY}", "-")
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited by the command
+    try:
+        proc = start_cli(endpoints, "publish", "--agency=tax", f"--category={CATEGORY}", "-")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         assert proc.stdin is not None
         proc.stdin.write("\n".join(json.dumps(g, ensure_ascii=False) for g in good) + "\n")
