@@ -177,8 +177,8 @@ class Publisher:
                 try:
                     entries = answers[resource].result(timeout=5)
                     limit = min(limit, int(entries["max.message.bytes"].value))
-                except (KafkaException, KeyError, ValueError, TypeError):
-                    pass
+                except (KafkaException, TimeoutError, KeyError, ValueError, TypeError):
+                    pass  # Kafka unreachable too: the publish that follows says so
             self._limits[resource.name] = limit
 
     # ---- internals ---------------------------------------------------------------

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from foundation.settings import KafkaSettings
+from producers.publisher import Publisher
+from schemas.errors import RegistryError
 from tests.integration.conftest import Endpoints, run_cli
 
 
@@ -156,3 +159,12 @@ def test_status_reports_both_unreachable_and_exits_1() -> None:
     assert report["registry"]["ok"] is False
     assert report["registry"]["problem"].startswith(f"schema registry unreachable at {REGISTRY}")
     assert "topics" not in report  # nothing is guessed about a cluster that did not answer
+
+
+def test_the_sdk_says_what_is_unreachable_in_one_error() -> None:
+    """`Publisher.prepare()` with both down: the registry's error, not a timeout of the size
+    limits' request (a limit that cannot be read is the client's own cap)."""
+    settings = KafkaSettings(bootstrap=KAFKA, registry_url=REGISTRY, security_protocol="PLAINTEXT")
+    pub = Publisher(agency="tax", settings=settings)
+    with pytest.raises(RegistryError, match="schema registry unreachable"):
+        pub.prepare()
