@@ -121,7 +121,11 @@ class Pipeline:
         # partition that moves is swept again (what the bank holds is read, not kept).
         self._swept: set[tuple[str, int, str, int]] = set()
         self._ended_checked = (-1, 0.0)  # governance version, when
-        self._earlier_checked = False  # revocations from before this worker, on its partitions
+        # Revocations from before this worker started, looked at once per source partition it
+        # is given: after a rebalance only the partitions new to it (each look reads the
+        # bank partitions concerned to their end: 0.6 s a time, at every rebalance).
+        self._earlier_checked = False
+        self._earlier_swept: set[tuple[str, int]] = set()
         self._in_transaction = False
         self._prepared = -1  # the governance version whose topics and schemas are ready
         fanout.sealer = self._seal
@@ -284,7 +288,7 @@ class Pipeline:
             msg.offset() or 0,
             msg.key(),
             msg.value(),
-            _headers(msg),
+            message_headers(msg),
         )
         chain = chain_of(self.worker.app_id, src.topic, src.partition)
         head = self._heads.get(chain)
@@ -557,15 +561,18 @@ class Pipeline:
         self._swept.update(mark for mark, _, _ in marks)
 
     def _retract_earlier(self, consumer: Consumer, producer: Producer) -> None:
-        """Once when this worker starts and after every rebalance: the consent revocations
-        made before (maybe while no worker ran) whose records a bank still holds on the
-        partitions this worker owns, and whose consent was not granted again since."""
+        """Once per source partition this worker is given (when it starts, and after a
+        rebalance the partitions new to it): the consent revocations made before it started
+        (maybe while no worker ran) whose records a bank still holds on that partition, and
+        whose consent was not granted again since. A partition it has looked at needs no
+        second look when it comes back: no delivery is made under a revoked consent, and
+        later revocations are retracted as they come (`_retract`)."""
         if self._earlier_checked:
             return
-        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()}
-        if not assigned:
-            return  # nothing owned yet: look once partitions are assigned
+        assigned = {(tp.topic, tp.partition) for tp in consumer.assignment()} - self._earlier_swept
         self._earlier_checked = True
+        if not assigned:
+            return  # nothing new: the next rebalance looks again
         gov = self.governance.current
         now = datetime.now(UTC)
         pending = [
@@ -604,6 +611,7 @@ class Pipeline:
                 self.fanout, gov, Revocation(event, version), owns, self._bank_topics.get, now
             )
         self._send_retractions(consumer, producer, outgoing)
+        self._earlier_swept |= assigned
         if outgoing:
             log.info("retracted %d bank record(s) of consents revoked earlier", len(outgoing) // 3)
 
@@ -735,7 +743,8 @@ def _take(consumer: Consumer) -> list[Message]:
     return first + consumer.consume(BATCH - 1, 0) if first else first
 
 
-def _headers(msg: Message) -> list[tuple[str, bytes]]:
+def message_headers(msg: Message) -> list[tuple[str, bytes]]:
+    """A message's headers as `Source` keeps them (a header without a value: empty)."""
     raw: list[tuple[str, Any]] = list(msg.headers() or [])  # type: ignore[arg-type]
     return [(k, v if isinstance(v, bytes) else b"") for k, v in raw]
 
