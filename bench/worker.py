@@ -6,7 +6,9 @@ events through a consumer group of its own that starts where the pre-load began:
 
 - `worker`: a real `sharebus worker` process (the faust app hosting the fan-out loop);
 - `baseline`: a plain confluent-kafka consume / `FanOut` / produce loop, in this process:
-  the Python ceiling for this job (no transactions);
+  the Python ceiling for this job. It does the worker's work on the same input (the
+  events' headers, the audit chained per source partition, its heads kept in memory),
+  without transactions;
 - `passthrough`: the same loop copying each message five times, no decode or decision:
   the client's ceiling.
 
@@ -40,8 +42,9 @@ from schemas import names
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
 from sharebus.governance_log import read_current
+from streams.audit_chain import GENESIS, chain_of, seal
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source
-from streams.pipeline import OUTPUT_PRODUCER
+from streams.pipeline import OUTPUT_PRODUCER, message_headers
 from streams.profile_feed import ProfileFeed
 from synthetic.generate import population, records
 
@@ -253,6 +256,14 @@ def run_loop(
     # As the worker does before its first event: every schema it will read and write.
     fanout.warm_up()
     fanout.warm(gov)
+    fanout.audit_partitions = Topics(settings).partitions().get(names.AUDIT)
+    heads: dict[str, str] = {}
+
+    def chained(record: dict[str, Any], src: Source) -> None:
+        chain = chain_of(group, src.topic, src.partition)
+        heads[chain] = seal(record, chain, heads.get(chain, GENESIS))
+
+    fanout.sealer = chained
     profiles = ProfileFeed(settings.librdkafka(), serde)
     profiles.start()
     profiles.wait_ready(120)
@@ -288,7 +299,7 @@ def run_loop(
                         msg.offset() or 0,
                         msg.key(),
                         msg.value(),
-                        [],
+                        message_headers(msg),
                     )
                     decoded = fanout.decode(src)
                     if decoded is None or isinstance(decoded, Outgoing):
