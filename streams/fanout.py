@@ -80,7 +80,9 @@ class FanOut:
         # to its chain's audit partition. Left unset, audit records are keyed as usual.
         self.sealer: Callable[[dict[str, Any], Source], None] | None = None
         self.audit_partitions: int | None = None
-        self._writers: dict[tuple[str, str, str, int], tuple[int, Any]] = {}
+        # Per (bank, category, agreement, version): the bank schema's id, its parsed form
+        # and the full name of its value record (what `before` and `after` hold).
+        self._writers: dict[tuple[str, str, str, int], tuple[int, Any, str]] = {}
         self._audit: tuple[int, Any] | None = None
 
     def decode(self, msg: Source) -> Decoded | Outgoing | None:
@@ -149,11 +151,12 @@ class FanOut:
         grant = agreement.grant_for(event.category)
         assert grant is not None
         topic = names.bank_topic(decision.bank, event.category)
-        schema_id, parsed = self._writer(agreement, grant, decision.bank, event.category, topic)
+        schema_id, parsed, name = self._writer(
+            agreement, grant, decision.bank, event.category, topic
+        )
         op = decision.op or event.op
         # (name, record): fastavro writes the union's record branch without first
         # validating the whole record against each branch (a third of an encode).
-        name = _value_name(parsed)
         value = {
             "op": op,
             "before": None if decision.before is None else (name, decision.before),
@@ -177,13 +180,14 @@ class FanOut:
 
     def _writer(
         self, agreement: Agreement, grant: Grant, bank: str, category: str, topic: str
-    ) -> tuple[int, Any]:
+    ) -> tuple[int, Any, str]:
         # One bank schema per (bank, category, agreement version): derived and registered once.
         key = (bank, category, agreement.id, agreement.version)
         writer = self._writers.get(key)
         if writer is None:
             schema = bank_schema(self.catalog, bank, grant)
-            writer = self._writers[key] = self.serde.writer(names.value_subject(topic), schema)
+            schema_id, parsed = self.serde.writer(names.value_subject(topic), schema)
+            writer = self._writers[key] = (schema_id, parsed, _value_name(parsed))
         return writer
 
     def warm(self, gov: Governance) -> list[str]:
@@ -265,7 +269,7 @@ class FanOut:
         self, agreement: Agreement, grant: Grant, bank: str, topic: str, ts: datetime
     ) -> bytes:
         """A delete with neither side, in the bank's schema: the bank erases the key."""
-        schema_id, parsed = self._writer(agreement, grant, bank, grant.category, topic)
+        schema_id, parsed, _ = self._writer(agreement, grant, bank, grant.category, topic)
         source = {"agency": "sharebus", "system": "retraction", "sequence": 0}
         ts_ms = int(ts.timestamp() * 1000)
         value = {"op": "d", "before": None, "after": None, "source": source, "ts_ms": ts_ms}
@@ -310,11 +314,8 @@ class FanOut:
 
 def _value_name(parsed: Any) -> str:
     """The full name of an envelope's record type (`before` and `after` hold it)."""
-    name = parsed.get("__value_name")
-    if name is None:
-        (before,) = [f["type"] for f in parsed["fields"] if f["name"] == "before"]
-        (name,) = [t["name"] if isinstance(t, dict) else t for t in before if t != "null"]
-        parsed["__value_name"] = name
+    (before,) = [f["type"] for f in parsed["fields"] if f["name"] == "before"]
+    (name,) = [t["name"] if isinstance(t, dict) else t for t in before if t != "null"]
     return str(name)
 
 
