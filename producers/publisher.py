@@ -74,6 +74,7 @@ class Publisher:
         self._settings = settings
         self._client_max = int(conf.get("message.max.bytes", DEFAULT_MESSAGE_MAX))
         self._limits: dict[str, int] = {}
+        self._admin: AdminClient | None = None  # made when a topic limit is first asked
         self._on_delivery = on_delivery
         self._failures: list[str] = []
         self._sequence = time.time_ns() // 1000
@@ -165,10 +166,13 @@ class Publisher:
     def _learn_limits(self, topics: list[str]) -> None:
         if not topics:
             return
-        admin = AdminClient(self._settings.librdkafka())
+        if self._admin is None:
+            # One per Publisher: each is a TLS and SCRAM login. Without prepare(), every
+            # category's first event asks for its topic's limit.
+            self._admin = AdminClient(self._settings.librdkafka())
         resources = [ConfigResource(ResourceType.TOPIC, t) for t in topics]
         try:
-            answers = admin.describe_configs(resources, request_timeout=5)
+            answers = self._admin.describe_configs(resources, request_timeout=5)
         except KafkaException:
             answers = {}
         for resource in resources:
