@@ -4,7 +4,8 @@ Downloads go through Maven (its own cache) into a git-ignored folder, so a secon
 `up` downloads nothing. Each JVM is started in its own session with an explicit heap
 and a `-Dsharebus.stack=<dir>` marker, its pid written to a file; `down` stops exactly
 those pids (after checking the marker, so a recycled pid is never killed). Readiness
-is probed (Kafka metadata, registry `GET subjects`), never slept for.
+is probed (Kafka metadata; the registry's own health check, then `GET subjects`), never
+slept for.
 """
 
 from __future__ import annotations
