@@ -30,7 +30,16 @@ from typing import Any
 from confluent_kafka import Consumer
 
 from bench.stats import percentiles
-from bench.worker import group_at, start_worker, starts_of, stop_worker, wait_running
+from bench.worker import (
+    cpu_seconds,
+    events_done,
+    group_at,
+    start_worker,
+    starts_of,
+    stop_worker,
+    wait_running,
+    worker_status,
+)
 from foundation import headers as h
 from foundation.settings import KafkaSettings, get_worker_settings
 from producers.publisher import Publisher
@@ -80,8 +89,10 @@ def bench_live(settings: KafkaSettings, rate: int, seconds: float) -> dict[str, 
         wait_running(port)
         reader.start()
         time.sleep(5.0)  # the bank consumer's assignment, the worker's first fetches
+        cpu, events = cpu_seconds(proc.pid), events_done(worker_status(port))
         _publish(publishers, source, rate, seconds, sent)
         time.sleep(3.0)
+        paced = _per_1000(cpu_seconds(proc.pid) - cpu, events_done(worker_status(port)) - events)
         latencies = _latencies(arrivals, sent)
         by_agreement = Counter(a for _, a, _ in _snapshot(arrivals))
         suspended = _suspension(settings, publishers, source, rate, sent, arrivals, by_agreement)
@@ -101,8 +112,10 @@ def bench_live(settings: KafkaSettings, rate: int, seconds: float) -> dict[str, 
     ):
         print(f"  {label:<52}{q[50]:>8.0f}{q[95]:>8.0f}{q[99]:>8.0f}")
     print(f"  ({len(latencies):,} bank records, {len(hops):,} source events)")
+    print(f"worker CPU under this paced input: {paced:.2f} s per 1,000 events")
     return {
         "latency_rate_events_per_s": rate,
+        "paced_cpu_s_per_1000_events": round(paced, 3),
         "latency_ms": {"p50": round(p[50], 1), "p95": round(p[95], 1), "p99": round(p[99], 1)},
         "plain_hop_latency_ms": {
             "p50": round(b[50], 1),
@@ -111,6 +124,10 @@ def bench_live(settings: KafkaSettings, rate: int, seconds: float) -> dict[str, 
         },
         **suspended,
     }
+
+
+def _per_1000(cpu_s: float, events: int) -> float:
+    return cpu_s / events * 1000 if events > 0 else 0.0
 
 
 def _events(catalog: Any) -> list[tuple[str, str, dict[str, Any]]]:

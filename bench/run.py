@@ -161,6 +161,11 @@ def main() -> None:
         f"{produced:,.0f} produced/s, {consumed:,.0f} consumed/s"
     )
     figures.update(bench_live(settings, args.rate, args.seconds))
+    backlog, paced = figures["cpu_s_per_1000_events"], figures["paced_cpu_s_per_1000_events"]
+    print(
+        f"worker CPU s per 1,000 events: {backlog:.2f} on a backlog, {paced:.2f} at "
+        f"{args.rate:,} events/s ({paced / backlog if backlog else 0:.1f}x)"
+    )
     figures.update(
         broker_records_per_s=round(min(produced, consumed)),
         broker_produced_per_s=round(produced),
