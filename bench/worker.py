@@ -142,8 +142,10 @@ def run_worker(
     launched = time.monotonic()
     procs = [start_worker(settings, group, f"{group}-{i}") for i in range(processes)]
     try:
-        first: float | None = None  # the first event handed over, by any process
-        mark: tuple[float, int, int, float] | None = None  # settled: when, events, outputs, cpu
+        # (when, events, outputs, cpu) at the first event handed over by any process, and
+        # once the group settled (every process handing over)
+        first: tuple[float, int, int, float] | None = None
+        mark: tuple[float, int, int, float] | None = None
         last = None
         started: float | None = None
         deadline = time.monotonic() + 1800
@@ -153,17 +155,25 @@ def run_worker(
                 started = time.monotonic() - launched
             each = [events_done(s) for s in statuses]
             now = time.monotonic()
-            if first is None and any(each):
-                first = now
-            if mark is None and all(each):
+            if any(each) and (first is None or (mark is None and all(each))):
                 cpu = sum(cpu_seconds(p.pid) for p, _ in procs)
-                mark = (now, sum(each), sum(_outputs_of(s) for s in statuses), cpu)
+                point = (now, sum(each), sum(_outputs_of(s) for s in statuses), cpu)
+                first = first or point
+                mark = point if all(each) else None
             if sum(each) >= total:
                 last = now
                 break
             time.sleep(0.1)
-        if first is None or mark is None or last is None or sum(each) <= mark[1]:
+        if first is None or last is None:
             raise SystemExit(f"the worker did not process the events; see {LOGS}")
+        if mark is None or sum(each) <= mark[1]:
+            print(
+                "  (the events ran out before every worker handed over: counted from the first "
+                "event; give more --worker-events)"
+            )
+            mark = first
+        if sum(each) <= mark[1]:
+            raise SystemExit("too few events to time the worker: give more --worker-events")
         cpu = sum(cpu_seconds(p.pid) for p, _ in procs) - mark[3]
         statuses = [worker_status(port) for _, port in procs]
         outputs = sum(_outputs_of(s) for s in statuses) - mark[2]
@@ -177,7 +187,7 @@ def run_worker(
             cpu,
             rss,
             started or last - launched,
-            settle_s=mark[0] - first,
+            settle_s=mark[0] - first[0],
         )
     finally:
         for proc, _ in procs:
