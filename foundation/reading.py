@@ -111,7 +111,9 @@ def _list_offsets(
                 found[(tp.topic, tp.partition)] = future.result().offset
             except KafkaException as exc:
                 # Just after a topic is made its leader may not answer as one yet
-                # (NOT_LEADER_FOR_PARTITION): ask again for a while.
+                # (NOT_LEADER_FOR_PARTITION), or this client's metadata may name a leader
+                # epoch the broker has not reached yet (UNKNOWN_LEADER_EPOCH: `make bench`
+                # on a fresh stack, right after creating 300 topics): ask again for a while.
                 err = exc.args[0]
                 if time.monotonic() > deadline or not (err.retriable() or err.code() in _SOON):
                     raise
@@ -125,6 +127,8 @@ _SOON = (
     KafkaError.NOT_LEADER_FOR_PARTITION,
     KafkaError.LEADER_NOT_AVAILABLE,
     KafkaError.UNKNOWN_TOPIC_OR_PART,
+    KafkaError.UNKNOWN_LEADER_EPOCH,
+    KafkaError.FENCED_LEADER_EPOCH,
 )
 
 
