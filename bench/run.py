@@ -51,11 +51,15 @@ def bench_publish(count: int) -> tuple[float, float]:
     Topics(settings).ensure([source_spec(CATEGORY)])
     rows = list(records(cat, population(1000, seed=1), count, seed=1))
 
-    started = time.perf_counter()
     with Publisher(agency="tax", settings=settings) as pub:
+        # Connected, its topic limits and schemas learnt, before the clock starts: the bare
+        # producer below is made before its clock too. Both are timed to their flush.
+        pub.prepare()
+        started = time.perf_counter()
         for row in rows:
             pub.publish(CATEGORY, "c", row["uscc"], after=row)
-    sdk = count / (time.perf_counter() - started)
+        pub.flush()
+        sdk = count / (time.perf_counter() - started)
 
     # Baseline: the same bytes, already encoded, through a bare producer with the same
     # delivery guarantees.
