@@ -20,9 +20,11 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -30,18 +32,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from confluent_kafka import Consumer, Producer, TopicPartition
 
 from bench import batches
 from bench.batches import Batches
 from foundation.reading import high_watermarks
 from foundation.settings import PROJECT_ROOT, KafkaSettings, get_worker_settings
+from governance.loader import governance_from_dir
 from governance.topics import Topics, TopicSpec, source_spec
 from producers.publisher import Publisher
 from schemas import names
 from schemas.catalog import load_catalog
 from schemas.serde import AvroSerde, registry_client
-from sharebus.governance_log import read_current
+from sharebus.governance_log import apply_folder, read_current
 from streams.audit_chain import GENESIS, chain_of, seal
 from streams.fanout import REGISTRATION, FanOut, Outgoing, Source
 from streams.pipeline import OUTPUT_PRODUCER, message_headers
@@ -466,16 +470,34 @@ SMALL = 30  # categories of the small catalog the scale run compares with
 
 def bench_scale(settings: KafkaSettings, count: int) -> dict[str, Any]:
     """`make bench SCALE=1`: one worker on events of every category of the catalog against
-    the same number of events of SMALL categories, with every topic of the catalog there
-    (source and bank): start-up, memory and throughput."""
+    the same number of events of SMALL categories, with every topic of the catalog there:
+    start-up, memory and throughput.
+
+    Both run under the sample governance plus, for each bank, an agreement granting every
+    category no agreement of it names (`<bank>-bench-scale`): a bank topic for every (bank,
+    category), over 1,200 of them, as a programme whose four banks all take everything
+    would have. Afterwards the sample governance is applied again and the bank topics made
+    for the run are deleted, so that later runs and tests meet the stack as it was."""
     catalog = load_catalog()
+    folder = get_worker_settings().governance_dir
+    before = set(Topics(settings).partitions())
     runs = {}
-    for label, categories in (("small", SMALL), ("scale", 0)):
-        starts, total = preload(settings, count, categories)
-        result = run_worker(settings, starts, total)
-        runs[label] = (len(starts), total, result)
-    topics = Topics(settings).partitions()
-    bank_topics = sum(1 for t in topics if t.startswith(names.BANK_PREFIX))
+    with tempfile.TemporaryDirectory(prefix="sharebus-bench-scale-") as tmp:
+        wide = Path(tmp) / "governance"
+        grants = every_bank_every_category(folder, wide)
+        apply_folder(wide, settings)
+        print(f"scale governance: {grants} more grants, every bank every category")
+        try:
+            for label, categories in (("small", SMALL), ("scale", 0)):
+                starts, total = preload(settings, count, categories)
+                result = run_worker(settings, starts, total)
+                runs[label] = (len(starts), total, result)
+            topics = Topics(settings).partitions()
+        finally:
+            apply_folder(folder, settings)
+            made = sorted(t for t in set(Topics(settings).partitions()) - before if _is_bank(t))
+            Topics(settings).delete(made)
+    bank_topics = sum(1 for t in topics if _is_bank(t))
     small, scale = runs["small"][2], runs["scale"][2]
     ratio = scale.events_per_s / small.events_per_s if small.events_per_s else 0.0
     print(f"scale: {len(catalog)} categories, {len(topics):,} topics ({bank_topics} bank topics)")
@@ -484,6 +506,7 @@ def bench_scale(settings: KafkaSettings, count: int) -> dict[str, Any]:
         name = f"{label} ({sources - 1} categories)"
         print(f"{name:<22}{r.events_per_s:>12,.0f}{r.startup_s:>12.1f}{r.rss_mb:>10.0f}")
     print(f"throughput at scale / small: {ratio:.2f}")
+    print(f"({len(made)} bank topics were made for the scale run, and deleted after it)")
     return {
         "scale": {
             "categories": len(catalog),
@@ -498,3 +521,43 @@ def bench_scale(settings: KafkaSettings, count: int) -> dict[str, Any]:
             "ratio_to_small": round(ratio, 3),
         }
     }
+
+
+def every_bank_every_category(source: Path, dest: Path) -> int:
+    """A copy of the governance folder `source` at `dest`, with an agreement per bank
+    granting every category none of its agreements names (its fields but the personal
+    ones); how many grants were added."""
+    catalog = load_catalog()
+    gov = governance_from_dir(source, catalog)
+    shutil.copytree(source, dest)
+    added = 0
+    for bank in gov.active_banks():
+        named = {g.category for a in gov.agreements.values() if a.bank == bank for g in a.grants}
+        grants = [
+            {
+                "category": c.id,
+                "fields": [f.name for f in c.fields if f.sensitivity != "personal"],
+                "retention_days": 7,
+            }
+            for c in catalog
+            if c.id not in named
+        ]
+        agreement = {
+            "kind": "agreement",
+            "id": f"{bank}-bench-scale",
+            "version": 1,
+            "bank": bank,
+            "purpose": "bench-scale",
+            "status": "active",
+            "effective_from": "2026-01-01T00:00:00+08:00",
+            "effective_until": "2099-01-01T00:00:00+08:00",
+            "grants": grants,
+        }
+        path = dest / "agreements" / f"{bank}-bench-scale.yaml"
+        path.write_text(yaml.safe_dump(agreement, sort_keys=False), "utf-8")
+        added += len(grants)
+    return added
+
+
+def _is_bank(topic: str) -> bool:
+    return topic.startswith(names.BANK_PREFIX)

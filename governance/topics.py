@@ -309,11 +309,17 @@ class Topics:
             for c in plan.alter:
                 report(f"set {c.topic}: {c.key}={c.wanted} (was {c.current or 'unset'})")
         if prune and plan.extra:
-            futures = self.admin.delete_topics(list(plan.extra), operation_timeout=timeout)
-            self._wait(futures, "deleting", timeout, ok=KafkaError.UNKNOWN_TOPIC_OR_PART)
-            self._until(lambda now: not any(name in now for name in plan.extra), timeout)
+            self.delete(list(plan.extra), timeout)
             for name in plan.extra:
                 report(f"deleted {name}")
+
+    def delete(self, topics: list[str], timeout: float = 60.0) -> None:
+        """Delete `topics` (one already gone counts as deleted) and wait until they are."""
+        if not topics:
+            return
+        futures = self.admin.delete_topics(list(topics), operation_timeout=timeout)
+        self._wait(futures, "deleting", timeout, ok=KafkaError.UNKNOWN_TOPIC_OR_PART)
+        self._until(lambda now: not any(name in now for name in topics), timeout)
 
     def ensure(self, specs: list[TopicSpec], timeout: float = 30.0) -> list[str]:
         """Create the topics that do not exist; return the names created."""

@@ -1,9 +1,17 @@
-"""The bench's pure parts: percentiles, and reading Kafka's perf tools' summaries."""
+"""The bench's pure parts: percentiles, reading Kafka's perf tools' summaries, and the
+scale run's governance."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bench.broker import consumed_per_s, produced_per_s
 from bench.stats import percentiles
+from bench.worker import every_bank_every_category
+from foundation.settings import PROJECT_ROOT
+from governance.loader import governance_from_dir
+from governance.models import Status
+from schemas.catalog import load_catalog
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -27,3 +35,27 @@ def test_the_perf_tools_summaries_are_read() -> None:
         "300, 1700, 22.4, 58823.5\n"
     )
     assert consumed_per_s(consumed) == 50000.0
+
+
+def test_the_scale_governance_grants_every_bank_every_category(tmp_path: Path) -> None:
+    sample = PROJECT_ROOT / "examples" / "governance"
+    added = every_bank_every_category(sample, tmp_path / "governance")
+    catalog = load_catalog()
+    before = governance_from_dir(sample, catalog)
+    after = governance_from_dir(tmp_path / "governance", catalog)  # valid: no overlaps
+    pairs = {
+        (a.bank, g.category)
+        for a in after.agreements.values()
+        if a.status is Status.active
+        for g in a.grants
+    }
+    named = {(a.bank, g.category) for a in before.agreements.values() for g in a.grants}
+    wanted = {(bank, c.id) for bank in before.active_banks() for c in catalog}
+    # Every pair but those a non-active sample agreement already names is granted in force.
+    assert wanted - named <= pairs
+    assert added == len(wanted - named)
+    assert len(pairs) > 1200
+    personal = {(c.id, f.name) for c in catalog for f in c.fields if f.sensitivity == "personal"}
+    for agreement in after.agreements.values():
+        if agreement.id.endswith("-bench-scale"):
+            assert not {(g.category, f) for g in agreement.grants for f in g.fields} & personal
